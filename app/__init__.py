@@ -1,0 +1,3 @@
+"""fraud-platform: a production-shaped, real-time fraud decision platform on Kafka."""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Rails: contracts every component shares (pure, no I/O)."""
