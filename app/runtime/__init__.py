@@ -1,0 +1,1 @@
+"""Runtime wiring: the Faust app built from a profile, metrics, logs, the worker process."""

@@ -1,0 +1,78 @@
+"""Build the one Faust app of a worker from a validated profile (no import-time globals).
+
+Settings that matter and why:
+- ``processing_guarantee=at_least_once`` on every wiring: the embedded broker has no idempotent
+  producer or transactions, and one semantics everywhere keeps behaviour comparable; every
+  consumer is idempotent instead.
+- ``store=rocksdb://`` is faust's RocksDB store, backed by rocksdict, with Kafka changelogs.
+- the broker URL scheme picks the transport (``tansu://`` = compatibility layer).
+- a short linger keeps producer batching on: many tiny batches make Tansu fetches slow.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+import faust
+
+from app.profiles.loader import Profile
+from app.profiles.wiring import KafkaBroker
+from app.runtime.agent_context import AgentContext
+from app.runtime.bus_address import faust_broker_url
+from app.runtime.metrics import mount_metrics
+
+__all__ = ["DEFAULT_AGENTS", "AgentRegistrar", "build_app"]
+
+AgentRegistrar = Callable[[faust.App, AgentContext], None]
+
+
+def _default_agents() -> list[AgentRegistrar]:
+    from app.agents import census
+
+    return [census.register]
+
+
+DEFAULT_AGENTS: Sequence[AgentRegistrar] | None = None  # None = _default_agents()
+
+
+def _credentials(profile: Profile) -> faust.SASLCredentials | None:
+    broker = profile.wiring.broker
+    if isinstance(broker, KafkaBroker) and broker.sasl_username_env and broker.sasl_password_env:
+        # Read at start from the environment; never stored in the profile or logged.
+        return faust.SASLCredentials(
+            username=os.environ.get(broker.sasl_username_env, ""),
+            password=os.environ.get(broker.sasl_password_env, ""),
+        )
+    return None
+
+
+def build_app(
+    profile: Profile, *, agents: Sequence[AgentRegistrar] | None = DEFAULT_AGENTS
+) -> faust.App:
+    """A configured Faust app with the metrics page and every agent registered."""
+    worker = profile.wiring.worker
+    app = faust.App(
+        worker.app_id,
+        broker=faust_broker_url(profile),
+        broker_credentials=_credentials(profile),
+        store="rocksdb://",
+        datadir=str(profile.resolve(worker.datadir)),
+        web_bind=worker.web_host,
+        web_host=worker.web_host,
+        web_port=worker.web_port,
+        topic_partitions=worker.partitions,
+        topic_replication_factor=worker.replication_factor,
+        processing_guarantee="at_least_once",
+        broker_session_timeout=worker.session_timeout_s,
+        broker_heartbeat_interval=max(worker.session_timeout_s / 10, 0.5),
+        consumer_auto_offset_reset="earliest",
+        producer_linger_ms=5,
+        autodiscover=False,
+        table_standby_replicas=1,
+    )
+    mount_metrics(app)
+    ctx = AgentContext(profile)
+    for register in agents if agents is not None else _default_agents():
+        register(app, ctx)
+    return app
