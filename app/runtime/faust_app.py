@@ -20,6 +20,7 @@ from app.profiles.loader import Profile
 from app.profiles.wiring import KafkaBroker
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import faust_broker_url
+from app.runtime.health import mount_health
 from app.runtime.metrics import mount_metrics
 
 __all__ = ["DEFAULT_AGENTS", "AgentRegistrar", "build_app"]
@@ -72,6 +73,7 @@ def build_app(
         table_standby_replicas=1,
     )
     mount_metrics(app)
+    mount_health(app)
     ctx = AgentContext(profile)
     for register in agents if agents is not None else _default_agents():
         register(app, ctx)

@@ -1,0 +1,36 @@
+# The README's commands. `demo` and `test` bootstrap .venv with the machine's python3 when it is
+# missing, so both work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.fp-installed
+
+.PHONY: install demo test lint schemas bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/fp demo
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+schemas: install
+	$(BIN)/fp schemas generate
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	-$(BIN)/fp broker down
+	rm -rf .fp .pytest_cache .ruff_cache .hypothesis
