@@ -38,7 +38,9 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     topic = app.topic(
         source, key_serializer="raw", value_serializer="raw", partitions=ctx.partitions
     )
-    table = app.Table(CENSUS_TABLE, partitions=ctx.partitions, key_type=str, value_type=dict)
+    table = app.Table(
+        CENSUS_TABLE, partitions=ctx.partitions, key_type=str  # values: JSON dicts (default)
+    )
 
     @app.agent(topic, name=AGENT)
     async def census(stream: faust.StreamT[bytes]) -> None:

@@ -1,4 +1,4 @@
-"""Bus census: exact per-run, per-event-type record counts of a topic, idempotent under redelivery."""
+"""Bus census: exact per-run, per-event-type counts of a topic, idempotent under redelivery."""
 
 from app.census.counting import CensusCount, apply_record, merge_counts
 

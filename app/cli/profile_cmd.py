@@ -26,7 +26,8 @@ def _show(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     rev = profile.policy_rev
-    print(f"profile {profile.name}: valid; policy {rev.name} {rev.revision} sha256:{rev.digest.hex}")
+    print(f"profile {profile.name}: valid; policy {rev.name} {rev.revision} "
+          f"sha256:{rev.digest.hex}")
     return 0
 
 

@@ -125,6 +125,8 @@ class EmbeddedBroker:
         self.state_dir = state_dir
         self.host = host
         self.port = port
+        # Kept so the child is reaped (and not reported as leaked) when this process stops it.
+        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def state_path(self) -> Path:
@@ -138,7 +140,9 @@ class EmbeddedBroker:
         """The recorded broker, or None if none was started here (or its file is unreadable)."""
         try:
             data = orjson.loads(self.state_path.read_bytes())
-            return BrokerState(pid=int(data["pid"]), bootstrap=data["bootstrap"], binary=data["binary"])
+            return BrokerState(
+                pid=int(data["pid"]), bootstrap=data["bootstrap"], binary=data["binary"]
+            )
         except (FileNotFoundError, KeyError, TypeError, ValueError, orjson.JSONDecodeError):
             return None
 
@@ -166,20 +170,8 @@ class EmbeddedBroker:
                 "(stop what holds it, or set wiring.broker.port: 0 for a free port)",
                 reason_code="BROKER_PORT_IN_USE",
             )
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         bootstrap = f"{self.host}:{port}"
-        url = f"tcp://{bootstrap}"
-        with open(self.log_path, "ab") as log:
-            proc = subprocess.Popen(
-                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--storage-engine", "memory://tansu/"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,  # survives the CLI that started it; stopped by `down`
-            )
-        state = BrokerState(pid=proc.pid, bootstrap=bootstrap, binary=binary)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_bytes(state.to_json())
-        tmp.replace(self.state_path)
+        proc, state = await asyncio.to_thread(self._spawn, binary, bootstrap)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -199,14 +191,40 @@ class EmbeddedBroker:
             f"log: {self.log_path}", reason_code="BROKER_START_FAILED",
         )
 
+    def _spawn(self, binary: str, bootstrap: str) -> tuple[subprocess.Popen[bytes], BrokerState]:
+        """Start the process and record it in ``broker.json`` (written atomically)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        url = f"tcp://{bootstrap}"
+        with open(self.log_path, "ab") as log:
+            proc = subprocess.Popen(
+                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+                 "--storage-engine", "memory://tansu/"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # survives the CLI that started it; stopped by `down`
+            )
+        self._proc = proc
+        state = BrokerState(pid=proc.pid, bootstrap=bootstrap, binary=binary)
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_bytes(state.to_json())
+        tmp.replace(self.state_path)
+        return proc, state
+
     def down(self, *, timeout_s: float = 10.0) -> bool:
         """Stop the recorded broker; True if one was running. Idempotent."""
         state = self.read_state()
         self.state_path.unlink(missing_ok=True)
         if state is None or not _pid_alive(state.pid):
+            self._reap()
             return False
         self._kill(state.pid, timeout_s=timeout_s)
+        self._reap()
         return True
+
+    def _reap(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=5)
+            self._proc = None
 
     async def status(self) -> tuple[BrokerState | None, bool]:
         """(recorded running broker or None, whether it answers metadata)."""

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.objectstore.config import ObjectStoreConfig
 
-__all__ = ["BrokerWiring", "KafkaBroker", "TansuBroker", "WorkerWiring", "Wiring"]
+__all__ = ["BrokerWiring", "KafkaBroker", "TansuBroker", "Wiring", "WorkerWiring"]
 
 _Closed = ConfigDict(extra="forbid", frozen=True)
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"

@@ -53,12 +53,14 @@ def build_app(
 ) -> faust.App:
     """A configured Faust app with the metrics page and every agent registered."""
     worker = profile.wiring.worker
+    datadir = profile.resolve(worker.datadir)
+    datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
     app = faust.App(
         worker.app_id,
         broker=faust_broker_url(profile),
         broker_credentials=_credentials(profile),
         store="rocksdb://",
-        datadir=str(profile.resolve(worker.datadir)),
+        datadir=str(datadir),
         web_bind=worker.web_host,
         web_host=worker.web_host,
         web_port=worker.web_port,

@@ -32,9 +32,9 @@ class WorkerStartError(FraudPlatformError):
 
 
 def http_json(url: str, timeout_s: float = 2.0) -> tuple[int, Any]:
-    """GET ``url`` and decode JSON; (status, body) also for HTTP errors, (0, None) if unreachable."""
+    """GET ``url`` as JSON: (status, body), also for HTTP errors; (0, None) if unreachable."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as resp:  # noqa: S310  # loopback only
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:  # loopback only
             return resp.status, orjson.loads(resp.read())
     except urllib.error.HTTPError as exc:
         try:
