@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,8 +124,6 @@ class EmbeddedBroker:
         self.state_dir = state_dir
         self.host = host
         self.port = port
-        # Kept so the child is reaped (and not reported as leaked) when this process stops it.
-        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def state_path(self) -> Path:
@@ -171,60 +168,60 @@ class EmbeddedBroker:
                 reason_code="BROKER_PORT_IN_USE",
             )
         bootstrap = f"{self.host}:{port}"
-        proc, state = await asyncio.to_thread(self._spawn, binary, bootstrap)
+        state = await asyncio.to_thread(self._spawn, binary, bootstrap)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
+            if not _pid_alive(state.pid):
                 self.state_path.unlink(missing_ok=True)
                 raise BrokerError(
-                    f"embedded broker exited with code {proc.returncode} at start; "
+                    "embedded broker exited at start; "
                     f"last log lines:\n{self._log_tail()}",
                     reason_code="BROKER_START_FAILED",
                 )
             if await metadata_answers(bootstrap, timeout_s=1.0):
                 return state
             await asyncio.sleep(0.1)
-        self._kill(proc.pid)
+        self._kill(state.pid)
         self.state_path.unlink(missing_ok=True)
         raise BrokerError(
             f"embedded broker at {bootstrap} did not answer metadata within {timeout_s:.0f}s; "
             f"log: {self.log_path}", reason_code="BROKER_START_FAILED",
         )
 
-    def _spawn(self, binary: str, bootstrap: str) -> tuple[subprocess.Popen[bytes], BrokerState]:
-        """Start the process and record it in ``broker.json`` (written atomically)."""
+    def _spawn(self, binary: str, bootstrap: str) -> BrokerState:
+        """Start the process in its own session and record it in ``broker.json`` (atomically).
+
+        ``posix_spawn`` rather than ``Popen``: the broker outlives the CLI that starts it, so no
+        Popen object should claim it; ``_pid_alive`` reaps it if it exits while we watch.
+        """
         self.state_dir.mkdir(parents=True, exist_ok=True)
         url = f"tcp://{bootstrap}"
-        with open(self.log_path, "ab") as log:
-            proc = subprocess.Popen(
-                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--storage-engine", "memory://tansu/"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,  # survives the CLI that started it; stopped by `down`
-            )
-        self._proc = proc
-        state = BrokerState(pid=proc.pid, bootstrap=bootstrap, binary=binary)
+        argv = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+                "--storage-engine", "memory://tansu/"]
+        log_flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        pid = os.posix_spawn(
+            binary, argv, dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, str(self.log_path), log_flags, 0o644),
+                (os.POSIX_SPAWN_DUP2, 1, 2),
+            ],
+            setsid=True,
+        )
+        state = BrokerState(pid=pid, bootstrap=bootstrap, binary=binary)
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_bytes(state.to_json())
         tmp.replace(self.state_path)
-        return proc, state
+        return state
 
     def down(self, *, timeout_s: float = 10.0) -> bool:
         """Stop the recorded broker; True if one was running. Idempotent."""
         state = self.read_state()
         self.state_path.unlink(missing_ok=True)
         if state is None or not _pid_alive(state.pid):
-            self._reap()
             return False
         self._kill(state.pid, timeout_s=timeout_s)
-        self._reap()
         return True
-
-    def _reap(self) -> None:
-        if self._proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=5)
-            self._proc = None
 
     async def status(self) -> tuple[BrokerState | None, bool]:
         """(recorded running broker or None, whether it answers metadata)."""

@@ -32,7 +32,7 @@ from app.rails.errors import (
     ObjectStoreError,
     ObjectTooLargeError,
 )
-from tests.contract.conftest import MotoServer
+from tests.fixtures.s3_server import MotoServer
 
 MAX_OBJECT_BYTES = 4096
 BACKENDS = ["local", "s3"]

@@ -14,12 +14,15 @@ __all__ = ["Record", "produce", "read_all"]
 Record = tuple[int, bytes | None, bytes | None]  # (offset, key, value)
 
 
-async def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]]) -> int:
-    """Send (key, value) records with the default (murmur2) partitioner; waits for every ack."""
+async def produce(
+    bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]], partition: int | None = None
+) -> int:
+    """Send (key, value) records (default partitioner unless ``partition``); waits for every ack."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     await producer.start()
     try:
-        futures = [await producer.send(topic, key=k, value=v) for k, v in records]
+        futures = [await producer.send(topic, key=k, value=v, partition=partition)
+                   for k, v in records]
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
