@@ -20,11 +20,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.rails.canonical_json import pretty_dumps
+from app.rails.control import RunReady
 from app.rails.digests import Digest
 from app.rails.envelope import CanonicalEnvelope
 from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
 from app.rails.receipts import EbRef, IngestionReceipt, QuarantineRef
+from app.rails.run_facts import RunFactsView
 
 __all__ = [
     "EXPORTED",
@@ -73,6 +75,8 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("policy_rev", "v1", PolicyRev),
     ExportedSchema("quarantine_ref", "v1", QuarantineRef),
     ExportedSchema("ingestion_receipt", "v1", IngestionReceipt),
+    ExportedSchema("run_facts_view", "v1", RunFactsView),
+    ExportedSchema("run_ready", "v1", RunReady),
 )
 """Every exported contract. Append new versions; never drop or edit a released one."""
 

@@ -1,0 +1,1 @@
+"""Scenario Runner: the only readiness authority (verify gates, write the run ledger, READY)."""
