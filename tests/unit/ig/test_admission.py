@@ -1,0 +1,112 @@
+"""IG admission decision (pure): order of checks, reason codes, dedupe with collision detection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from app.ig.admission import Admit, DedupeEntry, Duplicate, Quarantine, RunState, assess
+from app.ig.payload_registry import PayloadRegistry, PayloadSpec
+from app.rails.dedupe_key import dedupe_key
+from app.rails.digests import digest_bytes
+from app.rails.pins import ContextPins
+from app.rails.reason_codes import ReasonCode
+from app.rails.receipts import EbRef
+from tests.factories import make_envelope, make_pins
+
+
+class _Auth(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    flow_id: int
+    card_id: str
+    amount_minor: int
+    currency: str
+
+
+PAYLOADS = PayloadRegistry({("auth_request", "v1"): PayloadSpec(_Auth, "traffic"),
+                            ("label_event", "v1"): PayloadSpec(_Auth, "labels")})
+PINS = make_pins()
+RUN = RunState(pins=ContextPins(**PINS), seed=7, status="READY")
+REF = EbRef(topic="fp.bus.traffic.v1", partition=1, offset=9)
+
+
+def _assess(raw: bytes, *, runs: dict[str, RunState] | None = None,
+            seen: dict[bytes, DedupeEntry] | None = None) -> Any:
+    runs = {PINS["run_id"]: RUN} if runs is None else runs
+    return assess(raw, digest_bytes(raw), max_record_bytes=4096,
+                  precedence=("card_id", "account_id"), payloads=PAYLOADS,
+                  run_of=runs.get, seen=(seen or {}).get)
+
+
+def _raw(**overrides: Any) -> bytes:
+    return make_envelope(1, **overrides).model_dump_json().encode()
+
+
+def _code(decision: Any) -> ReasonCode:
+    assert isinstance(decision, Quarantine), decision
+    return decision.reason_code
+
+
+def test_valid_event_of_a_ready_run_is_an_admit_candidate() -> None:
+    decision = _assess(_raw())
+    assert isinstance(decision, Admit)
+    assert decision.partition_key == "card_id:card_1" and decision.stream == "traffic"
+    assert decision.key == dedupe_key(PINS["run_id"], "auth_request", decision.envelope.event_id)
+
+
+def test_label_events_go_to_the_labels_stream() -> None:
+    assert _assess(_raw(event_type="label_event")).stream == "labels"
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    (b"not json", ReasonCode.ENVELOPE_NOT_JSON),
+    (b"[]", ReasonCode.ENVELOPE_INVALID),
+    (b"x" * 5000, ReasonCode.RECORD_TOO_LARGE),
+])
+def test_bytes_that_are_not_an_envelope_are_quarantined(raw: bytes, code: ReasonCode) -> None:
+    decision = _assess(raw)
+    assert _code(decision) == code and decision.raw_digest == digest_bytes(raw)
+
+
+def test_unknown_event_type_and_version_have_distinct_codes() -> None:
+    assert _code(_assess(_raw(event_type="wire_transfer"))) == ReasonCode.EVENT_TYPE_UNKNOWN
+    assert _code(_assess(_raw(schema_version="v9"))) == ReasonCode.SCHEMA_VERSION_UNKNOWN
+
+
+def test_payload_violating_its_schema_names_the_field() -> None:
+    env = orjson.loads(_raw())
+    env["payload"]["amount_minor"] = "12.50"
+    decision = _assess(orjson.dumps(env))
+    assert _code(decision) == ReasonCode.PAYLOAD_SCHEMA_INVALID
+    assert decision.field_paths == ("payload.amount_minor",)
+
+
+def test_pins_of_no_ready_run_are_quarantined() -> None:
+    assert _code(_assess(_raw(), runs={})) == ReasonCode.PINS_UNKNOWN_RUN
+
+
+def test_pins_disagreeing_with_the_run_are_quarantined() -> None:
+    assert _code(_assess(_raw(seed=8))) == ReasonCode.PINS_UNKNOWN_RUN
+
+
+def test_events_of_a_failed_run_are_quarantined() -> None:
+    failed = {PINS["run_id"]: RUN.model_copy(update={"status": "FAILED"})}
+    assert _code(_assess(_raw(), runs=failed)) == ReasonCode.RUN_FAILED
+
+
+def test_same_key_same_payload_is_a_duplicate_pointing_at_the_original() -> None:
+    first = _assess(_raw())
+    seen = {first.key: DedupeEntry(payload_hash=first.payload_hash, eb_ref=REF)}
+    again = _assess(_raw(), seen=seen)
+    assert isinstance(again, Duplicate) and again.original == REF
+
+
+def test_same_key_different_payload_is_quarantined_never_overwritten() -> None:
+    first = _assess(_raw())
+    seen = {first.key: DedupeEntry(payload_hash=first.payload_hash, eb_ref=REF)}
+    env = orjson.loads(_raw())
+    env["payload"]["amount_minor"] += 1
+    assert _code(_assess(orjson.dumps(env), seen=seen)) == ReasonCode.PAYLOAD_HASH_MISMATCH
