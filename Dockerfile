@@ -3,6 +3,7 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY app ./app
+COPY world_engine ./world_engine
 COPY profiles ./profiles
 COPY schemas ./schemas
 RUN pip install --no-cache-dir . \

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.cli import broker_cmd, demo_cmd, profile_cmd, schemas_cmd, sr_cmd, worker_cmd
+from app.cli import (
+    broker_cmd,
+    demo_cmd,
+    profile_cmd,
+    schemas_cmd,
+    sr_cmd,
+    worker_cmd,
+    world_cmd,
+)
 
 __all__ = ["MODULES"]
 
-MODULES: list[ModuleType] = [demo_cmd, sr_cmd, broker_cmd, worker_cmd, profile_cmd, schemas_cmd]
+MODULES: list[ModuleType] = [
+    demo_cmd, world_cmd, sr_cmd, broker_cmd, worker_cmd, profile_cmd, schemas_cmd,
+]
