@@ -8,7 +8,7 @@ from app.rails.envelope import CanonicalEnvelope, dump_envelope
 from app.rails.ids import engine_event_id, make_id, run_id
 from app.rails.timefmt import epoch_micros_to_ts
 
-__all__ = ["make_envelope", "make_envelope_bytes", "make_pins"]
+__all__ = ["make_envelope", "make_envelope_bytes", "make_payload", "make_pins"]
 
 _T0_MICROS = 1_709_294_400_000_000  # 2024-03-01T12:00:00Z
 
@@ -49,3 +49,30 @@ def make_envelope(
 def make_envelope_bytes(index: int = 0, **kwargs: Any) -> bytes:
     """Canonical wire bytes of :func:`make_envelope`."""
     return dump_envelope(make_envelope(index, **kwargs))
+
+
+def make_payload(event_type: str, index: int = 0, **overrides: Any) -> dict[str, Any]:
+    """A valid v1 payload of a streamed ``event_type`` for flow ``index`` (wire form, JSON values).
+
+    Entities repeat every 97 flows like :func:`make_envelope`; label events take the flow's
+    authorisation time (as :func:`make_envelope` stamps it) as ``effective_ts_utc``.
+    """
+    entity = index % 97
+    flow = f"{index:012d}"
+    money = {"flow_id": f"flow_{flow}", "card_id": f"card_{entity:08d}",
+             "account_id": f"acct_{entity:08d}", "merchant_id": f"merch_{index % 13:08d}",
+             "amount_minor": 1000 + index, "currency": "EUR"}
+    payloads: dict[str, dict[str, Any]] = {
+        "auth_request": money | {"customer_id": f"cust_{entity:08d}",
+                                 "device_id": f"dev_{entity:08d}", "ip_id": f"ip_{entity:08d}",
+                                 "mcc": "5411", "merchant_country": "GB", "channel": "online",
+                                 "entry_mode": "ecommerce"},
+        "clearing": {"clearing_id": f"clr_{flow}", **money},
+        "refund": {"refund_id": f"rfd_{flow}", **money},
+        "reversal": {"reversal_id": f"rev_{flow}", **money, "reason": "merchant_cancel"},
+        "label_event": {"label_event_id": f"lbl_{flow}_0", "flow_id": f"flow_{flow}",
+                        "card_id": f"card_{entity:08d}", "account_id": f"acct_{entity:08d}",
+                        "label_type": "post_auth_detection", "label_value": "fraud",
+                        "effective_ts_utc": epoch_micros_to_ts(_T0_MICROS + index * 1_000_000)},
+    }
+    return payloads[event_type] | overrides

@@ -7,6 +7,7 @@ from types import ModuleType
 from app.cli import (
     broker_cmd,
     demo_cmd,
+    eb_cmd,
     profile_cmd,
     schemas_cmd,
     sr_cmd,
@@ -17,5 +18,5 @@ from app.cli import (
 __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
-    demo_cmd, world_cmd, sr_cmd, broker_cmd, worker_cmd, profile_cmd, schemas_cmd,
+    demo_cmd, world_cmd, sr_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd, schemas_cmd,
 ]

@@ -1,7 +1,8 @@
 """``fp schemas``: regenerate or check the committed JSON Schemas of the rails contracts.
 
-``generate`` rewrites ``schemas/rails/`` from the pydantic models; ``check`` exits 1 when the
-committed files drift, so CI and a pre-commit hook catch a model edited without its schema.
+``generate`` rewrites ``schemas/rails/`` and ``schemas/payloads/`` from the pydantic models;
+``check`` exits 1 when the committed files drift, so CI and a pre-commit hook catch a model
+edited without its schema.
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.rails.schema_export import SCHEMA_DIR, diff_schemas, render_schemas, write_schemas
+from app.rails.schema_export import (
+    SCHEMA_DIRS,
+    diff_all_schemas,
+    render_all_schemas,
+    write_all_schemas,
+)
+
+_DIRS = ", ".join(f"{d}/" for d in SCHEMA_DIRS)
 
 __all__ = ["register"]
 
@@ -19,7 +27,7 @@ __all__ = ["register"]
 def register(subparsers: Any) -> None:
     """Add ``fp schemas {generate,check}``; each sub-parser sets ``func(args) -> int``."""
     parser = subparsers.add_parser(
-        "schemas", help=f"generate or check the committed JSON Schemas under {SCHEMA_DIR}/"
+        "schemas", help=f"generate or check the committed JSON Schemas under {_DIRS}"
     )
     actions = parser.add_subparsers(dest="schemas_command", metavar="ACTION")
     actions.required = True
@@ -38,19 +46,19 @@ def register(subparsers: Any) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    changed = write_schemas(args.root)
+    changed = write_all_schemas(args.root)
     for rel in changed:
         print(f"wrote {rel}" if (args.root / rel).exists() else f"removed {rel}")
-    print(f"{len(render_schemas())} schemas in {SCHEMA_DIR}/, {len(changed)} changed")
+    print(f"{len(render_all_schemas())} schemas in {_DIRS}, {len(changed)} changed")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    drifted = diff_schemas(args.root)
+    drifted = diff_all_schemas(args.root)
     if not drifted:
-        print(f"{len(render_schemas())} schemas in {SCHEMA_DIR}/ match the models")
+        print(f"{len(render_all_schemas())} schemas in {_DIRS} match the models")
         return 0
-    expected = render_schemas()
+    expected = render_all_schemas()
     for rel in drifted:
         kind = (
             "extra"

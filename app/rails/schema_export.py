@@ -1,14 +1,18 @@
-"""JSON Schema export of the rails contracts: one versioned, committed file per model.
+"""JSON Schema export of the contracts: one versioned, committed file per model.
 
 This module owns the link between the pydantic models in ``app/rails`` and the files under
-``schemas/rails/``. Producers in other languages and reviewers read the files; a test fails when
-they drift from the models, and ``fp schemas generate`` rewrites them. Output is deterministic
-(sorted keys, two-space indent, trailing newline), so the committed bytes only change when a
-contract does. A changed encoding is a new version (a new file next to the old one, with a written
-migration), never an edit in place: keep old versions listed in :data:`EXPORTED`.
+``schemas/``: the rails contracts in ``schemas/rails/`` (:data:`EXPORTED`) and the payload
+contracts, one per ``(event_type, schema_version)``, in ``schemas/payloads/``
+(:data:`PAYLOAD_EXPORTED`). Each directory is a generated set of its own: the single-directory
+functions take ``directory`` (the rails one by default), the ``*_all_*`` functions cover every
+directory in :data:`SCHEMA_DIRS`. Producers in other languages and reviewers read the files; a test
+fails when they drift from the models, and ``fp schemas generate`` rewrites them. Output is
+deterministic (sorted keys, two-space indent, trailing newline), so the committed bytes only change
+when a contract does. A changed encoding is a new version (a new file next to the old one, with a
+written migration), never an edit in place: keep old versions listed.
 
-The only rails module that touches disk, and only when :func:`write_schemas` or
-:func:`diff_schemas` is called; rendering is pure.
+The only rails module that touches disk, and only when a ``write_*`` or ``diff_*`` function is
+called; rendering is pure.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from app.rails.canonical_json import pretty_dumps
 from app.rails.control import RunReady
 from app.rails.digests import Digest
 from app.rails.envelope import CanonicalEnvelope
+from app.rails.payloads import PAYLOAD_MODELS
 from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
 from app.rails.receipts import EbRef, IngestionReceipt, QuarantineRef
@@ -30,17 +35,26 @@ from app.rails.run_facts import RunFactsView
 
 __all__ = [
     "EXPORTED",
+    "EXPORTED_BY_DIR",
     "JSON_SCHEMA_DIALECT",
+    "PAYLOAD_EXPORTED",
+    "PAYLOAD_SCHEMA_DIR",
     "SCHEMA_DIR",
+    "SCHEMA_DIRS",
     "ExportedSchema",
+    "diff_all_schemas",
     "diff_schemas",
+    "render_all_schemas",
     "render_schemas",
+    "write_all_schemas",
     "write_schemas",
 ]
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_DIR = "schemas/rails"
-"""Where the files live, relative to the repository root."""
+"""Where the rails files live, relative to the repository root."""
+PAYLOAD_SCHEMA_DIR = "schemas/payloads"
+"""Where the payload files live (``<event_type>.<schema_version>.schema.json``)."""
 _SUFFIX = ".schema.json"
 
 
@@ -51,18 +65,19 @@ class ExportedSchema:
     name: str
     version: str
     model: type[BaseModel]
+    directory: str = SCHEMA_DIR
 
     @property
     def relative_path(self) -> str:
         """e.g. ``schemas/rails/canonical_envelope.v1.schema.json``."""
-        return f"{SCHEMA_DIR}/{self.name}.{self.version}{_SUFFIX}"
+        return f"{self.directory}/{self.name}.{self.version}{_SUFFIX}"
 
     def render(self) -> dict[str, Any]:
         """The model's validation schema plus ``$schema`` and a stable ``$id``."""
         schema = self.model.model_json_schema(mode="validation")
         schema["$schema"] = JSON_SCHEMA_DIALECT
         schema["$id"] = (
-            f"urn:fraud-platform:{SCHEMA_DIR.replace('/', ':')}:{self.name}:{self.version}"
+            f"urn:fraud-platform:{self.directory.replace('/', ':')}:{self.name}:{self.version}"
         )
         return schema
 
@@ -78,48 +93,87 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("run_facts_view", "v1", RunFactsView),
     ExportedSchema("run_ready", "v1", RunReady),
 )
-"""Every exported contract. Append new versions; never drop or edit a released one."""
+"""Every exported rails contract. Append new versions; never drop or edit a released one."""
+
+PAYLOAD_EXPORTED: tuple[ExportedSchema, ...] = tuple(
+    ExportedSchema(event_type, schema_version, model, PAYLOAD_SCHEMA_DIR)
+    for (event_type, schema_version), model in sorted(PAYLOAD_MODELS.items())
+)
+"""Every payload contract, named by event type and schema version (from ``PAYLOAD_MODELS``)."""
+
+EXPORTED_BY_DIR: dict[str, tuple[ExportedSchema, ...]] = {
+    SCHEMA_DIR: EXPORTED,
+    PAYLOAD_SCHEMA_DIR: PAYLOAD_EXPORTED,
+}
+"""Each generated directory and the contracts it holds; nothing else may live in it."""
+
+SCHEMA_DIRS: tuple[str, ...] = tuple(EXPORTED_BY_DIR)
 
 
-def render_schemas() -> dict[str, bytes]:
-    """Relative path -> exact file bytes for every exported contract."""
-    return {item.relative_path: pretty_dumps(item.render()) for item in EXPORTED}
+def _exported(directory: str) -> tuple[ExportedSchema, ...]:
+    try:
+        return EXPORTED_BY_DIR[directory]
+    except KeyError:
+        raise ValueError(f"{directory!r} is not a schema directory; one of {SCHEMA_DIRS}") from None
 
 
-def _on_disk(root: Path) -> set[str]:
-    directory = root / SCHEMA_DIR
-    if not directory.is_dir():
+def render_schemas(directory: str = SCHEMA_DIR) -> dict[str, bytes]:
+    """Relative path -> exact file bytes for every contract exported into ``directory``."""
+    return {item.relative_path: pretty_dumps(item.render()) for item in _exported(directory)}
+
+
+def render_all_schemas() -> dict[str, bytes]:
+    """Relative path -> exact file bytes for every contract of every schema directory."""
+    return {rel: data for d in SCHEMA_DIRS for rel, data in render_schemas(d).items()}
+
+
+def _on_disk(root: Path, directory: str) -> set[str]:
+    folder = root / directory
+    if not folder.is_dir():
         return set()
-    return {f"{SCHEMA_DIR}/{p.name}" for p in directory.glob(f"*{_SUFFIX}") if p.is_file()}
+    return {f"{directory}/{p.name}" for p in folder.glob(f"*{_SUFFIX}") if p.is_file()}
 
 
-def diff_schemas(root: Path) -> list[str]:
-    """Relative paths under ``root`` that are drifted, missing or extra; empty means in sync."""
-    rendered = render_schemas()
+def diff_schemas(root: Path, directory: str = SCHEMA_DIR) -> list[str]:
+    """Relative paths of ``directory`` under ``root`` that are drifted, missing or extra.
+
+    Empty means in sync.
+    """
+    rendered = render_schemas(directory)
     drifted = {
         rel
         for rel, data in rendered.items()
         if not (root / rel).is_file() or (root / rel).read_bytes() != data
     }
-    extra = _on_disk(root) - rendered.keys()
+    extra = _on_disk(root, directory) - rendered.keys()
     return sorted(drifted | extra)
 
 
-def write_schemas(root: Path) -> list[str]:
-    """Make ``root/schemas/rails`` match the models; returns the relative paths changed.
+def diff_all_schemas(root: Path) -> list[str]:
+    """:func:`diff_schemas` over every schema directory."""
+    return sorted(rel for directory in SCHEMA_DIRS for rel in diff_schemas(root, directory))
+
+
+def write_schemas(root: Path, directory: str = SCHEMA_DIR) -> list[str]:
+    """Make ``root/<directory>`` match the models; returns the relative paths changed.
 
     Files that differ are rewritten, and schema files no model exports any more are removed
     (the directory is generated; the change shows up in review as a deleted file).
     """
-    rendered = render_schemas()
+    rendered = render_schemas(directory)
     changed: list[str] = []
-    (root / SCHEMA_DIR).mkdir(parents=True, exist_ok=True)
+    (root / directory).mkdir(parents=True, exist_ok=True)
     for rel, data in rendered.items():
         target = root / rel
         if not target.is_file() or target.read_bytes() != data:
             target.write_bytes(data)
             changed.append(rel)
-    for rel in sorted(_on_disk(root) - rendered.keys()):
+    for rel in sorted(_on_disk(root, directory) - rendered.keys()):
         (root / rel).unlink()
         changed.append(rel)
     return sorted(changed)
+
+
+def write_all_schemas(root: Path) -> list[str]:
+    """:func:`write_schemas` for every schema directory; returns every relative path changed."""
+    return sorted(rel for directory in SCHEMA_DIRS for rel in write_schemas(root, directory))

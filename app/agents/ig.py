@@ -1,0 +1,242 @@
+"""IG agent: the only writer of ``fp.bus.traffic.v1`` / ``fp.bus.labels.v1``.
+
+Per batch of ingress records: re-learn lost admissions for newly assigned partitions
+(``app.ig.reconcile``), decide each submission (``app.ig.admission.assess``), publish the
+ADMIT candidates and wait for the broker's acks, then record dedupe entries, keep quarantined
+bytes by reference, and write receipts (audit topic + append-only segments). A publish or store
+failure is an infrastructure failure: it crashes the worker (never an ADMIT); bad input never does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+import orjson
+from aiokafka import TopicPartition
+
+from app.eb.topics import Topic
+from app.ig.admission import Admit, Decision, DedupeEntry, Duplicate, Quarantine, assess
+from app.ig.payloads import default_payload_registry
+from app.ig.quarantine_store import store_quarantined
+from app.ig.receipt_builder import admit_receipt, duplicate_receipt, quarantine_receipt
+from app.ig.receipt_log import write_segment
+from app.ig.reconcile import INGRESS_HEADER, scan_admitted, tp_key
+from app.ig.run_directory import RunDirectory
+from app.objectstore.config import open_object_store
+from app.rails.canonical_json import canonical_dumps
+from app.rails.digests import digest_bytes
+from app.rails.envelope import dump_envelope
+from app.rails.receipts import EbRef, IngestionReceipt
+from app.rails.timefmt import epoch_micros_to_ts
+from app.runtime.agent_context import AgentContext
+from app.runtime.bus_address import bootstrap_servers
+from app.runtime.ig_metrics import observe_receipt
+from app.runtime.structured_log import log_event
+from app.tables.event_context import as_current
+from app.tables.ig import IG_DEDUPE_TABLE, checkpoint_key
+
+__all__ = ["BATCH_MAX", "register"]
+
+_Decided = list[tuple[Any, "Decision", "EbRef | None"]]
+
+logger = logging.getLogger(__name__)
+BATCH_MAX = 500
+BATCH_WITHIN_S = 0.02
+
+
+class _PendingInBatchError(Exception):
+    """The dedupe lookup met a key admitted earlier in the same batch, not yet acked.
+
+    Control flow, not an error: the submission is decided again once the acks are in.
+    """
+
+
+def _wall_ts() -> str:
+    """The ingestion clock (receipts' ``admitted_at_utc``); never used in a decision."""
+    return epoch_micros_to_ts(time.time_ns() // 1000)
+
+
+@dataclass
+class _Gate:
+    """What the agent keeps between batches (handles, caches, reconciled partitions)."""
+
+    app: faust.App
+    ctx: AgentContext
+    dedupe: Any
+    outputs: dict[str, Any]
+    audit: Any
+    store: Any
+    directory: RunDirectory
+    reconciled: set[int] = field(default_factory=set)
+
+    async def process(self, stream: Any, events: Sequence[Any]) -> None:
+        await self.directory.refresh(_run_ids(events))
+        for partition in sorted({ev.message.partition for ev in events} - self.reconciled):
+            await self._reconcile(stream, next(e for e in events
+                                               if e.message.partition == partition))
+            self.reconciled.add(partition)
+        decided = await self._decide_and_publish(stream, events)
+        receipts = await self._record(stream, decided)
+        await self._write_receipts(decided, receipts)
+
+    def _assess(self, raw: bytes, overlay: dict[bytes, DedupeEntry | None]) -> Decision:
+        policy = self.ctx.profile.policy.ingest
+
+        def seen(key: bytes) -> DedupeEntry | None:
+            if key in overlay:
+                entry = overlay[key]
+                if entry is None:
+                    raise _PendingInBatchError
+                return entry
+            stored = self.dedupe.get(key)
+            return DedupeEntry.model_validate(stored) if stored else None
+
+        return assess(raw, digest_bytes(raw), max_record_bytes=policy.max_record_bytes,
+                      precedence=policy.partition_key_precedence, payloads=PAYLOADS,
+                      run_of=self.directory.get, seen=seen)
+
+    async def _decide_and_publish(self, stream: Any, events: Sequence[Any]) -> _Decided:
+        overlay: dict[bytes, DedupeEntry | None] = {}
+        decided: _Decided = []
+        deferred: list[int] = []
+        sends: list[tuple[int, Any]] = []
+        for ev in events:
+            as_current(stream, ev)  # table reads, too, go to the event's own partition
+            raw = ev.message.value or b""
+            try:
+                decision = self._assess(raw, overlay)
+            except _PendingInBatchError:
+                deferred.append(len(decided))
+                decided.append((ev, None, None))  # type: ignore[arg-type]  # filled below
+                continue
+            if isinstance(decision, Admit):
+                overlay[decision.key] = None
+                future = await self.outputs[decision.stream].send(
+                    key=decision.partition_key.encode(), value=dump_envelope(decision.envelope),
+                    headers={INGRESS_HEADER: str(ev.message.partition).encode()}, force=True)
+                sends.append((len(decided), future))
+            decided.append((ev, decision, None))
+        acks = await asyncio.gather(*(future for _, future in sends))  # raises: crash, no ADMIT
+        for (index, _), meta in zip(sends, acks, strict=True):
+            ev, decision, _ = decided[index]
+            ref = EbRef(topic=meta.topic, partition=meta.partition, offset=meta.offset)
+            decided[index] = (ev, decision, ref)
+            assert isinstance(decision, Admit)
+            overlay[decision.key] = DedupeEntry(payload_hash=decision.payload_hash, eb_ref=ref)
+        for index in deferred:
+            ev = decided[index][0]
+            as_current(stream, ev)
+            decided[index] = (ev, self._assess(ev.message.value or b"", overlay), None)
+        return decided
+
+    async def _record(self, stream: Any, decided: _Decided) -> list[IngestionReceipt]:
+        rev = self.ctx.profile.policy_rev
+        now = _wall_ts()
+        receipts: list[IngestionReceipt] = []
+        checkpoints: dict[int, tuple[Any, dict[str, int]]] = {}
+        for ev, decision, ref in decided:
+            if isinstance(decision, Admit):
+                assert ref is not None
+                as_current(stream, ev)
+                self.dedupe[decision.key] = DedupeEntry(
+                    payload_hash=decision.payload_hash, eb_ref=ref).model_dump(mode="json")
+                _, ends = checkpoints.setdefault(ev.message.partition, (ev, {}))
+                key = tp_key(ref.topic, ref.partition)
+                ends[key] = max(ends.get(key, 0), ref.offset + 1)
+                checkpoints[ev.message.partition] = (ev, ends)
+                receipts.append(admit_receipt(decision, ref, rev, now))
+            elif isinstance(decision, Duplicate):
+                receipts.append(duplicate_receipt(decision, rev, now))
+            else:
+                qref = await store_quarantined(self.store, decision, ev.message.value or b"")
+                receipts.append(quarantine_receipt(decision, qref, rev, now))
+        for partition, (ev, ends) in checkpoints.items():
+            as_current(stream, ev)
+            current = dict(self.dedupe.get(checkpoint_key(partition)) or {})
+            current.update({k: max(v, current.get(k, 0)) for k, v in ends.items()})
+            self.dedupe[checkpoint_key(partition)] = current
+        return receipts
+
+    async def _write_receipts(self, decided: _Decided, receipts: list[IngestionReceipt]) -> None:
+        by_partition: dict[int, list[tuple[int, IngestionReceipt]]] = {}
+        for (ev, decision, _), receipt in zip(decided, receipts, strict=True):
+            message = ev.message
+            await self.audit.send(
+                key=_receipt_key(decision), value=canonical_dumps(receipt.model_dump(mode="json")),
+                headers={INGRESS_HEADER: f"{message.partition}:{message.offset}".encode()},
+                force=True)
+            by_partition.setdefault(message.partition, []).append((message.offset, receipt))
+            observe_receipt(receipt, message.timestamp)
+        for partition, items in by_partition.items():
+            await write_segment(self.store, partition, items[0][0], items[-1][0],
+                                (r for _, r in items))
+
+    async def _reconcile(self, stream: Any, ev: Any) -> None:
+        partition = ev.message.partition
+        as_current(stream, ev)
+        checkpoint = dict(self.dedupe.get(checkpoint_key(partition)) or {})
+        targets = [t.get_topic_name() for t in self.outputs.values()]
+        starts = {TopicPartition(t, q): int(checkpoint.get(tp_key(t, q), 0))
+                  for t in targets for q in range(self.ctx.partitions)}
+        result = await scan_admitted(bootstrap_servers(self.ctx.profile), starts, partition)
+        relearned = 0
+        for key, entry in result.entries.items():
+            if self.dedupe.get(key) is None:
+                self.dedupe[key] = entry.model_dump(mode="json")
+                relearned += 1
+        self.dedupe[checkpoint_key(partition)] = {**checkpoint, **result.ends}
+        log_event(logger, "ig.reconciled", partition=partition, relearned=relearned)
+
+
+PAYLOADS = default_payload_registry()
+
+
+def _run_ids(events: Sequence[Any]) -> set[str]:
+    """Run ids the batch mentions (a cheap look before the full parse; bad input is skipped)."""
+    ids = set()
+    for ev in events:
+        try:
+            body = orjson.loads(ev.message.value or b"")
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(body, dict) and isinstance(body.get("run_id"), str):
+            ids.add(body["run_id"])
+    return ids
+
+
+def _receipt_key(decision: Decision) -> bytes:
+    if isinstance(decision, Admit | Duplicate):
+        return decision.key
+    assert isinstance(decision, Quarantine)
+    return b"quarantine|" + decision.raw_digest.hex.encode()
+
+
+def register(app: faust.App, ctx: AgentContext) -> None:
+    """Declare IG's topics, dedupe table and agent on ``app``."""
+    raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
+    gate = _Gate(
+        app=app, ctx=ctx,
+        dedupe=app.Table(IG_DEDUPE_TABLE, partitions=ctx.partitions, key_type=bytes),
+        outputs={"traffic": app.topic(ctx.topic(Topic.TRAFFIC), **raw),
+                 "labels": app.topic(ctx.topic(Topic.LABELS), **raw)},
+        audit=app.topic(ctx.topic(Topic.AUDIT), **raw),
+        store=open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir),
+        directory=RunDirectory(
+            open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir),
+            now=time.monotonic),
+    )
+
+    @app.on_partitions_revoked.connect
+    async def _forget_reconciled(sender: Any, revoked: Any, **kwargs: Any) -> None:
+        gate.reconciled.clear()  # re-check every partition after the next assignment
+
+    @app.agent(app.topic(ctx.topic(Topic.INGRESS), **raw), name="ig")
+    async def ig(stream: faust.StreamT[bytes]) -> None:
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            await gate.process(stream, events)

@@ -1,0 +1,51 @@
+"""Replay by offsets: move a consumer group's committed offsets (DESIGN.md section 5).
+
+Replay = reset a group's offsets (or start a new group) and reprocess. Tansu supports neither
+OffsetDelete nor DeleteRecords, so replay commits offsets; it works the same on Kafka/Redpanda.
+The group's consumers must be stopped first: a live member would overwrite the commit.
+"""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from app.eb.tansu_compat import fetch_high_watermarks
+
+__all__ = ["committed_offsets", "reset_group_offsets"]
+
+
+async def reset_group_offsets(bootstrap_servers: list[str], group: str, topic: str,
+                              partitions: int, *, to_offset: int | None = None
+                              ) -> dict[int, int]:
+    """Commit ``to_offset`` (clamped to each partition's log end) or 0 for every partition.
+
+    Returns the committed offset per partition.
+    """
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        ends = await fetch_high_watermarks(bootstrap_servers, await consumer.end_offsets(tps))
+        target = {tp: min(to_offset or 0, ends[tp]) for tp in tps}
+        await consumer.commit({tp: OffsetAndMetadata(off, "fp replay") for tp, off in
+                               target.items()})
+    finally:
+        await consumer.stop()
+    return {tp.partition: off for tp, off in target.items()}
+
+
+async def committed_offsets(bootstrap_servers: list[str], group: str, topic: str,
+                            partitions: int) -> dict[int, int | None]:
+    """The group's committed offset per partition (None: nothing committed)."""
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        return {tp.partition: await consumer.committed(tp) for tp in tps}
+    finally:
+        await consumer.stop()

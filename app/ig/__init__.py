@@ -1,0 +1,1 @@
+"""Ingestion Gate: the only admission authority and the only writer of the traffic log."""

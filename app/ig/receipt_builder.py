@@ -1,0 +1,60 @@
+"""Turn an admission decision plus what happened after it into an IngestionReceipt (pure).
+
+``admitted_at_utc`` is the ingestion clock, passed in; the receipt id is a pure function of the
+submission and the decision, so re-processing after a crash writes the same id (readers dedupe
+receipts on it).
+"""
+
+from __future__ import annotations
+
+from app.ig.admission import Admit, Duplicate, Quarantine
+from app.rails.ids import receipt_id
+from app.rails.policy_rev import PolicyRev
+from app.rails.reason_codes import ReasonCode
+from app.rails.receipts import EbRef, IngestionReceipt, QuarantineRef, ReceiptDecision
+
+__all__ = ["admit_receipt", "duplicate_receipt", "quarantine_receipt"]
+
+
+def admit_receipt(decision: Admit, eb_ref: EbRef, policy_rev: PolicyRev,
+                  admitted_at_utc: str) -> IngestionReceipt:
+    """ADMIT: only ever built from the broker's ack (``eb_ref``)."""
+    env = decision.envelope
+    return IngestionReceipt(
+        receipt_id=receipt_id(env.run_id, env.event_type, env.event_id, decision.payload_hash,
+                              ReceiptDecision.ADMIT),
+        decision=ReceiptDecision.ADMIT, event_id=env.event_id, event_type=env.event_type,
+        run_id=env.run_id, pins=env.pins(), payload_hash=decision.payload_hash, eb_ref=eb_ref,
+        policy_rev=policy_rev, admitted_at_utc=admitted_at_utc,
+    )
+
+
+def duplicate_receipt(decision: Duplicate, policy_rev: PolicyRev,
+                      admitted_at_utc: str) -> IngestionReceipt:
+    """DUPLICATE: points at the original's ``eb_ref``."""
+    env = decision.envelope
+    return IngestionReceipt(
+        receipt_id=receipt_id(env.run_id, env.event_type, env.event_id, decision.payload_hash,
+                              ReceiptDecision.DUPLICATE),
+        decision=ReceiptDecision.DUPLICATE, reason_codes=(ReasonCode.DUPLICATE_EVENT,),
+        event_id=env.event_id, event_type=env.event_type, run_id=env.run_id, pins=env.pins(),
+        payload_hash=decision.payload_hash, eb_ref=decision.original, policy_rev=policy_rev,
+        admitted_at_utc=admitted_at_utc,
+    )
+
+
+def quarantine_receipt(decision: Quarantine, ref: QuarantineRef, policy_rev: PolicyRev,
+                       admitted_at_utc: str) -> IngestionReceipt:
+    """QUARANTINE: raw bytes kept by reference; envelope fields only when it parsed."""
+    env = decision.envelope
+    hash_hex = decision.payload_hash or decision.raw_digest.hex
+    return IngestionReceipt(
+        receipt_id=receipt_id(env.run_id if env else None, env.event_type if env else None,
+                              env.event_id if env else None, hash_hex,
+                              ReceiptDecision.QUARANTINE),
+        decision=ReceiptDecision.QUARANTINE, reason_codes=(decision.reason_code,),
+        event_id=env.event_id if env else None, event_type=env.event_type if env else None,
+        run_id=env.run_id if env else None, pins=env.pins() if env else None,
+        payload_hash=decision.payload_hash, quarantine_ref=ref, policy_rev=policy_rev,
+        admitted_at_utc=admitted_at_utc,
+    )

@@ -1,0 +1,1 @@
+"""Committed input corpora: raw bytes that components must handle, with the expected outcome."""
