@@ -75,14 +75,14 @@ class _Gate:
     directory: RunDirectory
     reconciled: set[int] = field(default_factory=set)
 
-    async def process(self, stream: Any, events: Sequence[Any]) -> None:
+    async def process(self, events: Sequence[Any]) -> None:
         await self.directory.refresh(_run_ids(events))
         for partition in sorted({ev.message.partition for ev in events} - self.reconciled):
-            await self._reconcile(stream, next(e for e in events
+            await self._reconcile(next(e for e in events
                                                if e.message.partition == partition))
             self.reconciled.add(partition)
-        decided = await self._decide_and_publish(stream, events)
-        receipts = await self._record(stream, decided)
+        decided = await self._decide_and_publish(events)
+        receipts = await self._record(decided)
         await self._write_receipts(decided, receipts)
 
     def _assess(self, raw: bytes, overlay: dict[bytes, DedupeEntry | None]) -> Decision:
@@ -101,13 +101,13 @@ class _Gate:
                       precedence=policy.partition_key_precedence, payloads=PAYLOADS,
                       run_of=self.directory.get, seen=seen)
 
-    async def _decide_and_publish(self, stream: Any, events: Sequence[Any]) -> _Decided:
+    async def _decide_and_publish(self, events: Sequence[Any]) -> _Decided:
         overlay: dict[bytes, DedupeEntry | None] = {}
         decided: _Decided = []
         deferred: list[int] = []
         sends: list[tuple[int, Any]] = []
         for ev in events:
-            as_current(stream, ev)  # table reads, too, go to the event's own partition
+            as_current(ev)  # table reads, too, go to the event's own partition
             raw = ev.message.value or b""
             try:
                 decision = self._assess(raw, overlay)
@@ -131,11 +131,11 @@ class _Gate:
             overlay[decision.key] = DedupeEntry(payload_hash=decision.payload_hash, eb_ref=ref)
         for index in deferred:
             ev = decided[index][0]
-            as_current(stream, ev)
+            as_current(ev)
             decided[index] = (ev, self._assess(ev.message.value or b"", overlay), None)
         return decided
 
-    async def _record(self, stream: Any, decided: _Decided) -> list[IngestionReceipt]:
+    async def _record(self, decided: _Decided) -> list[IngestionReceipt]:
         rev = self.ctx.profile.policy_rev
         now = _wall_ts()
         receipts: list[IngestionReceipt] = []
@@ -143,7 +143,7 @@ class _Gate:
         for ev, decision, ref in decided:
             if isinstance(decision, Admit):
                 assert ref is not None
-                as_current(stream, ev)
+                as_current(ev)
                 self.dedupe[decision.key] = DedupeEntry(
                     payload_hash=decision.payload_hash, eb_ref=ref).model_dump(mode="json")
                 _, ends = checkpoints.setdefault(ev.message.partition, (ev, {}))
@@ -157,7 +157,7 @@ class _Gate:
                 qref = await store_quarantined(self.store, decision, ev.message.value or b"")
                 receipts.append(quarantine_receipt(decision, qref, rev, now))
         for partition, (ev, ends) in checkpoints.items():
-            as_current(stream, ev)
+            as_current(ev)
             current = dict(self.dedupe.get(checkpoint_key(partition)) or {})
             current.update({k: max(v, current.get(k, 0)) for k, v in ends.items()})
             self.dedupe[checkpoint_key(partition)] = current
@@ -177,9 +177,9 @@ class _Gate:
             await write_segment(self.store, partition, items[0][0], items[-1][0],
                                 (r for _, r in items))
 
-    async def _reconcile(self, stream: Any, ev: Any) -> None:
+    async def _reconcile(self, ev: Any) -> None:
         partition = ev.message.partition
-        as_current(stream, ev)
+        as_current(ev)
         checkpoint = dict(self.dedupe.get(checkpoint_key(partition)) or {})
         targets = [t.get_topic_name() for t in self.outputs.values()]
         starts = {TopicPartition(t, q): int(checkpoint.get(tp_key(t, q), 0))
@@ -239,4 +239,4 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.agent(app.topic(ctx.topic(Topic.INGRESS), **raw), name="ig")
     async def ig(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            await gate.process(stream, events)
+            await gate.process(events)

@@ -29,9 +29,9 @@ AgentRegistrar = Callable[[faust.App, AgentContext], None]
 
 
 def _default_agents() -> list[AgentRegistrar]:
-    from app.agents import census
+    from app.agents import census, ig, ig_http, wsp
 
-    return [census.register]
+    return [wsp.register, ig.register, ig_http.register, census.register]
 
 
 DEFAULT_AGENTS: Sequence[AgentRegistrar] | None = None  # None = _default_agents()

@@ -1,0 +1,114 @@
+"""WSP agent: on READY, stream the run's traffic and labels in event-time order into IG.
+
+Decode the READY → read ``run_facts_view`` by reference (never scan) → StreamPlan → rows merged
+in event time → paced by ``policy.streaming.speedup`` → framed envelopes on ``fp.ig.ingress.v1``
+(keyed by dedupe key). The checkpoint per (run, output) advances only after the broker acked the
+rows before it; a restarted worker resumes from it, and anything re-sent comes back DUPLICATE.
+A READY redelivered after the stream finished re-sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from app.eb.topics import Topic
+from app.objectstore.config import S3ObjectStoreConfig, open_object_store
+from app.oracle.locator import parse_locator
+from app.oracle.pack_reader import open_pack
+from app.rails.control import RunReady
+from app.rails.errors import FraudPlatformError
+from app.rails.run_facts import RunFactsView
+from app.runtime.agent_context import AgentContext
+from app.runtime.ig_metrics import WSP_ROWS
+from app.runtime.structured_log import log_event
+from app.tables.wsp import WSP_CHECKPOINT_TABLE
+from app.wsp.checkpoint import WspCheckpoint, advance, checkpoint_key, resume_rows
+from app.wsp.framing import frame, ingress_record
+from app.wsp.merge import plan_rows
+from app.wsp.pacing import Pacer
+from app.wsp.stream_plan import StreamPlan, plan_for
+
+__all__ = ["CHUNK_ROWS", "register"]
+
+logger = logging.getLogger(__name__)
+CHUNK_ROWS = 2000  # rows between checkpoint advances (each waits for the broker's acks)
+
+
+def _emission_micros() -> int:
+    """The emission clock (``emitted_at_utc``); it never touches ``ts_utc``."""
+    return time.time_ns() // 1000
+
+
+def register(app: faust.App, ctx: AgentContext) -> None:
+    """Declare WSP's checkpoint table and agent on ``app``."""
+    raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
+    ingress = app.topic(ctx.topic(Topic.INGRESS), **raw)
+    table = app.Table(WSP_CHECKPOINT_TABLE, partitions=ctx.partitions, key_type=str)
+    wiring = ctx.profile.wiring
+    store = open_object_store(wiring.object_store, base_dir=ctx.profile.base_dir)
+    s3 = wiring.object_store if isinstance(wiring.object_store, S3ObjectStoreConfig) else None
+    policy = ctx.profile.policy
+    cap = policy.testing.max_rows_per_output if policy.testing.mode == "smoke" else None
+
+    async def stream_run(ready: RunReady) -> None:
+        view = RunFactsView.model_validate_json(
+            await store.get(ready.run_facts.object_key, expected=ready.run_facts.digest))
+        plan = plan_for(view, cap)
+        recorded = {o.output_id: _checkpoint(table.get(checkpoint_key(plan.run_id, o.output_id)))
+                    for o in plan.outputs}
+        done = resume_rows(recorded, plan)
+        pacer = Pacer(policy.streaming.speedup, monotonic=time.monotonic, sleep=asyncio.sleep)
+        pending: list[tuple[str, Any]] = []
+        async with open_pack(parse_locator(view.world_locator), s3=s3) as reader:
+            async for row in plan_rows(reader, plan, start_rows=done):
+                await pacer.wait_until_due(row.time_micros)
+                envelope = frame(row, plan.output(row.output_id), view,
+                                 now_micros=_emission_micros)
+                key, value = ingress_record(envelope)
+                pending.append((row.output_id, await ingress.send(key=key, value=value,
+                                                                  force=True)))
+                if len(pending) >= CHUNK_ROWS:
+                    await _advance(plan, pending, done)
+            await _advance(plan, pending, done)
+        log_event(logger, "wsp.run_streamed", run_id=plan.run_id, rows=sum(done.values()),
+                  **{f"rows_{k}": v for k, v in sorted(done.items())})
+
+    async def _advance(plan: StreamPlan, pending: list[tuple[str, Any]],
+                       done: dict[str, int]) -> None:
+        """Wait for the acks, then move each output's checkpoint (never before the acks)."""
+        await asyncio.gather(*(future for _, future in pending))
+        for output_id, n in Counter(o for o, _ in pending).items():
+            done[output_id] += n
+            WSP_ROWS.labels(output_id).inc(n)
+            key = checkpoint_key(plan.run_id, output_id)
+            proposed = WspCheckpoint(run_id=plan.run_id, output_id=output_id,
+                                     plan_digest=plan.digest(), rows_done=done[output_id])
+            table[key] = advance(_checkpoint(table.get(key)), proposed).model_dump(mode="json")
+        pending.clear()
+
+    @app.agent(app.topic(ctx.topic(Topic.CONTROL), **raw), name="wsp")
+    async def wsp(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                ready = RunReady.model_validate_json(message.value or b"")
+            except ValidationError:
+                log_event(logger, "wsp.control_ignored", partition=message.partition,
+                          offset=message.offset, reason="not a READY fact")
+                continue
+            try:
+                await stream_run(ready)
+            except FraudPlatformError as exc:  # a bad pack stops this run, not the worker
+                log_event(logger, "wsp.run_refused", run_id=ready.run_id,
+                          reason_code=exc.reason_code, error=str(exc)[:300])
+
+
+def _checkpoint(stored: Any) -> WspCheckpoint | None:
+    return WspCheckpoint.model_validate(stored) if stored else None
