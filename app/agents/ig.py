@@ -150,7 +150,8 @@ class _Gate:
                 key = tp_key(ref.topic, ref.partition)
                 ends[key] = max(ends.get(key, 0), ref.offset + 1)
                 checkpoints[ev.message.partition] = (ev, ends)
-                receipts.append(admit_receipt(decision, ref, rev, now))
+                receipts.append(admit_receipt(decision.envelope, decision.payload_hash, ref,
+                                              rev, now))
             elif isinstance(decision, Duplicate):
                 receipts.append(duplicate_receipt(decision, rev, now))
             else:
@@ -185,12 +186,20 @@ class _Gate:
         starts = {TopicPartition(t, q): int(checkpoint.get(tp_key(t, q), 0))
                   for t in targets for q in range(self.ctx.partitions)}
         result = await scan_admitted(bootstrap_servers(self.ctx.profile), starts, partition)
-        relearned = 0
-        for key, entry in result.entries.items():
+        recovered: list[IngestionReceipt] = []
+        for key, (entry, envelope) in result.entries.items():
             if self.dedupe.get(key) is None:
                 self.dedupe[key] = entry.model_dump(mode="json")
-                relearned += 1
+                receipt = admit_receipt(envelope, entry.payload_hash, entry.eb_ref,
+                                        self.ctx.profile.policy_rev, _wall_ts())
+                recovered.append(receipt)
+                await self.audit.send(key=key, force=True,
+                                      value=canonical_dumps(receipt.model_dump(mode="json")))
         self.dedupe[checkpoint_key(partition)] = {**checkpoint, **result.ends}
+        if recovered:  # the ADMIT receipts the crash may have lost (same ids if it did not)
+            await write_segment(self.store, partition, ev.message.offset, ev.message.offset,
+                                recovered)
+        relearned = len(recovered)
         log_event(logger, "ig.reconciled", partition=partition, relearned=relearned)
 
 

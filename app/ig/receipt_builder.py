@@ -7,7 +7,8 @@ receipts on it).
 
 from __future__ import annotations
 
-from app.ig.admission import Admit, Duplicate, Quarantine
+from app.ig.admission import Duplicate, Quarantine
+from app.rails.envelope import CanonicalEnvelope
 from app.rails.ids import receipt_id
 from app.rails.policy_rev import PolicyRev
 from app.rails.reason_codes import ReasonCode
@@ -16,15 +17,14 @@ from app.rails.receipts import EbRef, IngestionReceipt, QuarantineRef, ReceiptDe
 __all__ = ["admit_receipt", "duplicate_receipt", "quarantine_receipt"]
 
 
-def admit_receipt(decision: Admit, eb_ref: EbRef, policy_rev: PolicyRev,
-                  admitted_at_utc: str) -> IngestionReceipt:
-    """ADMIT: only ever built from the broker's ack (``eb_ref``)."""
-    env = decision.envelope
+def admit_receipt(env: CanonicalEnvelope, payload_hash: str, eb_ref: EbRef,
+                  policy_rev: PolicyRev, admitted_at_utc: str) -> IngestionReceipt:
+    """ADMIT: only ever built from the broker's ack, or from the record found on the bus."""
     return IngestionReceipt(
-        receipt_id=receipt_id(env.run_id, env.event_type, env.event_id, decision.payload_hash,
+        receipt_id=receipt_id(env.run_id, env.event_type, env.event_id, payload_hash,
                               ReceiptDecision.ADMIT),
         decision=ReceiptDecision.ADMIT, event_id=env.event_id, event_type=env.event_type,
-        run_id=env.run_id, pins=env.pins(), payload_hash=decision.payload_hash, eb_ref=eb_ref,
+        run_id=env.run_id, pins=env.pins(), payload_hash=payload_hash, eb_ref=eb_ref,
         policy_rev=policy_rev, admitted_at_utc=admitted_at_utc,
     )
 

@@ -1,9 +1,10 @@
 """Append-only receipt segments in the object store (``ig/receipts/``).
 
 One segment per processed batch and ingress partition:
-``ig/receipts/p<partition:03d>/<first_offset:012d>-<last_offset:012d>.jsonl`` (canonical JSON,
-one receipt per line). Segments are create-only; a batch re-processed after a crash may write an
-overlapping segment, so readers dedupe receipts on ``receipt_id`` (the first one wins).
+``ig/receipts/p<partition:03d>/<first_offset:012d>-<last_offset:012d>-<sha256[:16]>.jsonl``
+(canonical JSON, one receipt per line). The content digest in the name keeps segments
+create-only when a batch is re-processed after a crash (same offsets, other content); readers
+dedupe receipts on ``receipt_id`` (the first one wins).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.objectstore.base import ObjectStore
-from app.rails.canonical_json import canonical_dumps, canonical_loads
+from app.rails.canonical_json import canonical_dumps, canonical_loads, sha256_hex
 from app.rails.receipts import IngestionReceipt
 
 __all__ = ["RECEIPTS_PREFIX", "read_receipts", "write_segment"]
@@ -22,8 +23,9 @@ RECEIPTS_PREFIX = "ig/receipts"
 async def write_segment(store: ObjectStore, partition: int, first_offset: int, last_offset: int,
                         receipts: Iterable[IngestionReceipt]) -> str:
     """Write one segment; returns its key."""
-    key = f"{RECEIPTS_PREFIX}/p{partition:03d}/{first_offset:012d}-{last_offset:012d}.jsonl"
     body = b"\n".join(canonical_dumps(r.model_dump(mode="json")) for r in receipts) + b"\n"
+    key = (f"{RECEIPTS_PREFIX}/p{partition:03d}/{first_offset:012d}-{last_offset:012d}-"
+           f"{sha256_hex(body)[:16]}.jsonl")
     await store.put(key, body)
     return key
 

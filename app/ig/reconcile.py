@@ -6,7 +6,9 @@ header ``fp-ingress: <ingress partition>``, and IG keeps, per ingress partition,
 the target offsets below which every admission is already recorded. Before an ingress partition
 is processed after an (re)assignment, :func:`scan_admitted` reads the traffic and label topics
 from that checkpoint to the log end and returns the admissions of that ingress partition, which
-the agent records before it admits anything new. Bounded: only records after the checkpoint.
+the agent records before it admits anything new, together with the ADMIT receipt the crash may
+have lost (receipt ids are deterministic: a receipt written twice is one receipt).
+Bounded: only records after the checkpoint.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ _SCAN_TIMEOUT_S = 60.0
 class ScanResult:
     """Admissions found for one ingress partition, and the offsets the scan reached."""
 
-    entries: dict[bytes, DedupeEntry]
+    entries: dict[bytes, tuple[DedupeEntry, CanonicalEnvelope]]
     ends: dict[str, int]  # "topic|partition" -> next offset
 
 
@@ -47,7 +49,7 @@ async def scan_admitted(bootstrap_servers: list[str], starts: Mapping[TopicParti
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
                                 group_id=None, max_poll_records=5000)
     await consumer.start()
-    entries: dict[bytes, DedupeEntry] = {}
+    entries: dict[bytes, tuple[DedupeEntry, CanonicalEnvelope]] = {}
     try:
         tps = list(starts)
         consumer.assign(tps)
@@ -71,8 +73,9 @@ async def scan_admitted(bootstrap_servers: list[str], starts: Mapping[TopicParti
     return ScanResult(entries, {tp_key(tp.topic, tp.partition): ends[tp] for tp in ends})
 
 
-def _learn(entries: dict[bytes, DedupeEntry], value: bytes, ref: EbRef) -> None:
+def _learn(entries: dict[bytes, tuple[DedupeEntry, CanonicalEnvelope]], value: bytes,
+           ref: EbRef) -> None:
     env = parse_envelope(value)
     if isinstance(env, CanonicalEnvelope):
         key = dedupe_key(env.run_id, env.event_type, env.event_id)
-        entries.setdefault(key, DedupeEntry(payload_hash=payload_hash(env), eb_ref=ref))
+        entries.setdefault(key, (DedupeEntry(payload_hash=payload_hash(env), eb_ref=ref), env))
