@@ -20,6 +20,7 @@ import faust
 import orjson
 from aiokafka import TopicPartition
 
+from app.eb.publish import publish
 from app.eb.topics import Topic
 from app.ig.admission import Admit, Decision, DedupeEntry, Duplicate, Quarantine, assess
 from app.ig.payloads import default_payload_registry
@@ -69,8 +70,8 @@ class _Gate:
     app: faust.App
     ctx: AgentContext
     dedupe: Any
-    outputs: dict[str, Any]
-    audit: Any
+    outputs: dict[str, str]  # stream -> topic name
+    audit: str
     store: Any
     directory: RunDirectory
     reconciled: set[int] = field(default_factory=set)
@@ -117,9 +118,10 @@ class _Gate:
                 continue
             if isinstance(decision, Admit):
                 overlay[decision.key] = None
-                future = await self.outputs[decision.stream].send(
-                    key=decision.partition_key.encode(), value=dump_envelope(decision.envelope),
-                    headers={INGRESS_HEADER: str(ev.message.partition).encode()}, force=True)
+                future = await publish(
+                    self.app, self.outputs[decision.stream], decision.partition_key.encode(),
+                    dump_envelope(decision.envelope),
+                    {INGRESS_HEADER: str(ev.message.partition).encode()})
                 sends.append((len(decided), future))
             decided.append((ev, decision, None))
         acks = await asyncio.gather(*(future for _, future in sends))  # raises: crash, no ADMIT
@@ -168,10 +170,9 @@ class _Gate:
         by_partition: dict[int, list[tuple[int, IngestionReceipt]]] = {}
         for (ev, decision, _), receipt in zip(decided, receipts, strict=True):
             message = ev.message
-            await self.audit.send(
-                key=_receipt_key(decision), value=canonical_dumps(receipt.model_dump(mode="json")),
-                headers={INGRESS_HEADER: f"{message.partition}:{message.offset}".encode()},
-                force=True)
+            await publish(self.app, self.audit, _receipt_key(decision),
+                          canonical_dumps(receipt.model_dump(mode="json")),
+                          {INGRESS_HEADER: f"{message.partition}:{message.offset}".encode()})
             by_partition.setdefault(message.partition, []).append((message.offset, receipt))
             observe_receipt(receipt, message.timestamp)
         for partition, items in by_partition.items():
@@ -182,7 +183,7 @@ class _Gate:
         partition = ev.message.partition
         as_current(ev)
         checkpoint = dict(self.dedupe.get(checkpoint_key(partition)) or {})
-        targets = [t.get_topic_name() for t in self.outputs.values()]
+        targets = list(self.outputs.values())
         starts = {TopicPartition(t, q): int(checkpoint.get(tp_key(t, q), 0))
                   for t in targets for q in range(self.ctx.partitions)}
         result = await scan_admitted(bootstrap_servers(self.ctx.profile), starts, partition)
@@ -193,8 +194,8 @@ class _Gate:
                 receipt = admit_receipt(envelope, entry.payload_hash, entry.eb_ref,
                                         self.ctx.profile.policy_rev, _wall_ts())
                 recovered.append(receipt)
-                await self.audit.send(key=key, force=True,
-                                      value=canonical_dumps(receipt.model_dump(mode="json")))
+                await publish(self.app, self.audit, key,
+                              canonical_dumps(receipt.model_dump(mode="json")))
         self.dedupe[checkpoint_key(partition)] = {**checkpoint, **result.ends}
         if recovered:  # the ADMIT receipts the crash may have lost (same ids if it did not)
             await write_segment(self.store, partition, ev.message.offset, ev.message.offset,
@@ -229,12 +230,13 @@ def _receipt_key(decision: Decision) -> bytes:
 def register(app: faust.App, ctx: AgentContext) -> None:
     """Declare IG's topics, dedupe table and agent on ``app``."""
     raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
+    for name in (Topic.TRAFFIC, Topic.LABELS, Topic.AUDIT):
+        app.topic(ctx.topic(name), **raw)  # declared so the worker creates them at start
     gate = _Gate(
         app=app, ctx=ctx,
         dedupe=app.Table(IG_DEDUPE_TABLE, partitions=ctx.partitions, key_type=bytes),
-        outputs={"traffic": app.topic(ctx.topic(Topic.TRAFFIC), **raw),
-                 "labels": app.topic(ctx.topic(Topic.LABELS), **raw)},
-        audit=app.topic(ctx.topic(Topic.AUDIT), **raw),
+        outputs={"traffic": ctx.topic(Topic.TRAFFIC), "labels": ctx.topic(Topic.LABELS)},
+        audit=ctx.topic(Topic.AUDIT),
         store=open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir),
         directory=RunDirectory(
             open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir),

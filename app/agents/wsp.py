@@ -18,6 +18,7 @@ from typing import Any
 import faust
 from pydantic import ValidationError
 
+from app.eb.publish import publish
 from app.eb.topics import Topic
 from app.objectstore.config import S3ObjectStoreConfig, open_object_store
 from app.oracle.locator import parse_locator
@@ -49,7 +50,8 @@ def _emission_micros() -> int:
 def register(app: faust.App, ctx: AgentContext) -> None:
     """Declare WSP's checkpoint table and agent on ``app``."""
     raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
-    ingress = app.topic(ctx.topic(Topic.INGRESS), **raw)
+    ingress_name = ctx.topic(Topic.INGRESS)
+    app.topic(ingress_name, **raw)  # declared so the worker creates it at start
     table = app.Table(WSP_CHECKPOINT_TABLE, partitions=ctx.partitions, key_type=str)
     wiring = ctx.profile.wiring
     store = open_object_store(wiring.object_store, base_dir=ctx.profile.base_dir)
@@ -72,8 +74,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                 envelope = frame(row, plan.output(row.output_id), view,
                                  now_micros=_emission_micros)
                 key, value = ingress_record(envelope)
-                pending.append((row.output_id, await ingress.send(key=key, value=value,
-                                                                  force=True)))
+                pending.append((row.output_id, await publish(app, ingress_name, key, value)))
                 if len(pending) >= CHUNK_ROWS:
                     await _advance(plan, pending, done)
             await _advance(plan, pending, done)
