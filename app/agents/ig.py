@@ -83,8 +83,12 @@ class _Gate:
                                                if e.message.partition == partition))
             self.reconciled.add(partition)
         decided = await self._decide_and_publish(events)
-        receipts = await self._record(decided)
+        # Receipts become durable before the dedupe entries: a crash between the two leaves
+        # admissions that the reconcile re-learns (re-emitting the same ADMIT receipt ids), never
+        # an admission whose ADMIT receipt is lost.
+        receipts = await self._receipts(decided)
         await self._write_receipts(decided, receipts)
+        self._remember(decided)
 
     def _assess(self, raw: bytes, overlay: dict[bytes, DedupeEntry | None]) -> Decision:
         policy = self.ctx.profile.policy.ingest
@@ -137,21 +141,14 @@ class _Gate:
             decided[index] = (ev, self._assess(ev.message.value or b"", overlay), None)
         return decided
 
-    async def _record(self, decided: _Decided) -> list[IngestionReceipt]:
+    async def _receipts(self, decided: _Decided) -> list[IngestionReceipt]:
+        """One receipt per submission (quarantined bytes are stored first, by reference)."""
         rev = self.ctx.profile.policy_rev
         now = _wall_ts()
         receipts: list[IngestionReceipt] = []
-        checkpoints: dict[int, tuple[Any, dict[str, int]]] = {}
         for ev, decision, ref in decided:
             if isinstance(decision, Admit):
                 assert ref is not None
-                as_current(ev)
-                self.dedupe[decision.key] = DedupeEntry(
-                    payload_hash=decision.payload_hash, eb_ref=ref).model_dump(mode="json")
-                _, ends = checkpoints.setdefault(ev.message.partition, (ev, {}))
-                key = tp_key(ref.topic, ref.partition)
-                ends[key] = max(ends.get(key, 0), ref.offset + 1)
-                checkpoints[ev.message.partition] = (ev, ends)
                 receipts.append(admit_receipt(decision.envelope, decision.payload_hash, ref,
                                               rev, now))
             elif isinstance(decision, Duplicate):
@@ -159,12 +156,27 @@ class _Gate:
             else:
                 qref = await store_quarantined(self.store, decision, ev.message.value or b"")
                 receipts.append(quarantine_receipt(decision, qref, rev, now))
+        return receipts
+
+    def _remember(self, decided: _Decided) -> None:
+        """Dedupe entries of the batch's admissions, then each partition's reconcile checkpoint."""
+        checkpoints: dict[int, tuple[Any, dict[str, int]]] = {}
+        for ev, decision, ref in decided:
+            if not isinstance(decision, Admit):
+                continue
+            assert ref is not None
+            as_current(ev)
+            self.dedupe[decision.key] = DedupeEntry(
+                payload_hash=decision.payload_hash, eb_ref=ref).model_dump(mode="json")
+            _, ends = checkpoints.get(ev.message.partition, (ev, {}))
+            key = tp_key(ref.topic, ref.partition)
+            ends[key] = max(ends.get(key, 0), ref.offset + 1)
+            checkpoints[ev.message.partition] = (ev, ends)
         for partition, (ev, ends) in checkpoints.items():
             as_current(ev)
             current = dict(self.dedupe.get(checkpoint_key(partition)) or {})
             current.update({k: max(v, current.get(k, 0)) for k, v in ends.items()})
             self.dedupe[checkpoint_key(partition)] = current
-        return receipts
 
     async def _write_receipts(self, decided: _Decided, receipts: list[IngestionReceipt]) -> None:
         by_partition: dict[int, list[tuple[int, IngestionReceipt]]] = {}
