@@ -9,6 +9,7 @@ from app.cli import (
     demo_cmd,
     eb_cmd,
     profile_cmd,
+    run_cmd,
     schemas_cmd,
     sr_cmd,
     worker_cmd,
@@ -18,5 +19,6 @@ from app.cli import (
 __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
-    demo_cmd, world_cmd, sr_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd, schemas_cmd,
+    demo_cmd, world_cmd, sr_cmd, run_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd,
+    schemas_cmd,
 ]

@@ -21,6 +21,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaClient
 
+from app.rails.canonical_json import sha256_hex
 from app.rails.errors import BrokerError
 
 __all__ = ["BrokerState", "EmbeddedBroker", "broker_binary", "metadata_answers"]
@@ -36,6 +37,9 @@ class BrokerState:
     pid: int
     bootstrap: str
     binary: str
+    epoch: str
+    """Identity of this broker *instance* (hex16): its topics die with it (in-memory storage),
+    so state derived from them (worker table stores) is namespaced by it."""
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.__dict__, option=orjson.OPT_SORT_KEYS)
@@ -137,9 +141,8 @@ class EmbeddedBroker:
         """The recorded broker, or None if none was started here (or its file is unreadable)."""
         try:
             data = orjson.loads(self.state_path.read_bytes())
-            return BrokerState(
-                pid=int(data["pid"]), bootstrap=data["bootstrap"], binary=data["binary"]
-            )
+            return BrokerState(pid=int(data["pid"]), bootstrap=data["bootstrap"],
+                               binary=data["binary"], epoch=data["epoch"])
         except (FileNotFoundError, KeyError, TypeError, ValueError, orjson.JSONDecodeError):
             return None
 
@@ -208,7 +211,9 @@ class EmbeddedBroker:
             ],
             setsid=True,
         )
-        state = BrokerState(pid=pid, bootstrap=bootstrap, binary=binary)
+        # Wall clock + pid: an instance id, never part of any decision or content digest.
+        epoch = sha256_hex(f"{pid}|{bootstrap}|{time.time_ns()}".encode())[:16]
+        state = BrokerState(pid=pid, bootstrap=bootstrap, binary=binary, epoch=epoch)
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_bytes(state.to_json())
         tmp.replace(self.state_path)

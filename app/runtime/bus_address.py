@@ -11,7 +11,7 @@ from app.profiles.loader import Profile
 from app.profiles.wiring import TansuBroker
 from app.rails.errors import BrokerError
 
-__all__ = ["bootstrap_servers", "embedded_broker", "faust_broker_url"]
+__all__ = ["bootstrap_servers", "broker_epoch", "embedded_broker", "faust_broker_url"]
 
 
 def embedded_broker(profile: Profile) -> EmbeddedBroker:
@@ -42,6 +42,17 @@ def bootstrap_servers(profile: Profile) -> list[str]:
             )
         return [state.bootstrap]
     return list(wiring.bootstrap_servers)
+
+
+def broker_epoch(profile: Profile) -> str | None:
+    """The running embedded broker's instance id (None for a Kafka wiring: its log is durable)."""
+    if not isinstance(profile.wiring.broker, TansuBroker):
+        return None
+    state = embedded_broker(profile).running()
+    if state is None:
+        raise BrokerError("the embedded broker is not running: start it with `fp broker up`",
+                          reason_code="BROKER_NOT_RUNNING")
+    return state.epoch
 
 
 def faust_broker_url(profile: Profile) -> str:

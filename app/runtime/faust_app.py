@@ -12,14 +12,16 @@ Settings that matter and why:
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import faust
 
 from app.profiles.loader import Profile
 from app.profiles.wiring import KafkaBroker
 from app.runtime.agent_context import AgentContext
-from app.runtime.bus_address import faust_broker_url
+from app.runtime.bus_address import broker_epoch, faust_broker_url
 from app.runtime.health import mount_health
 from app.runtime.metrics import mount_metrics
 
@@ -48,13 +50,33 @@ def _credentials(profile: Profile) -> faust.SASLCredentials | None:
     return None
 
 
+def _datadir(profile: Profile) -> Path:
+    """Table stores live under the broker instance they were derived from.
+
+    The embedded broker keeps topics in memory: a new instance has empty changelogs, and a
+    store persisted for the old one would make faust's recovery fail (ConsistencyError). Stores
+    of other (gone) instances are removed; a Kafka wiring uses the folder as configured.
+    """
+    root = profile.resolve(profile.wiring.worker.datadir)
+    epoch = broker_epoch(profile)
+    if epoch is None:
+        root.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
+        return root
+    current = root / f"broker-{epoch}"
+    if root.is_dir():
+        for stale in root.glob("broker-*"):
+            if stale != current:
+                shutil.rmtree(stale, ignore_errors=True)
+    current.mkdir(parents=True, exist_ok=True)
+    return current
+
+
 def build_app(
     profile: Profile, *, agents: Sequence[AgentRegistrar] | None = DEFAULT_AGENTS
 ) -> faust.App:
     """A configured Faust app with the metrics page and every agent registered."""
     worker = profile.wiring.worker
-    datadir = profile.resolve(worker.datadir)
-    datadir.mkdir(parents=True, exist_ok=True)  # faust expects it to exist
+    datadir = _datadir(profile)
     app = faust.App(
         worker.app_id,
         broker=faust_broker_url(profile),
