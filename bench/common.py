@@ -10,10 +10,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from app.eb.embedded_broker import BrokerState, EmbeddedBroker
 
-__all__ = ["embedded_broker", "run_facts", "summarize"]
+__all__ = [
+    "broker_dir", "embedded_broker", "free_port", "read_topic", "run_facts", "summarize",
+    "write_profile",
+]
 
 
 def run_facts() -> str:
@@ -42,5 +46,69 @@ def embedded_broker() -> Iterator[BrokerState]:
         state = asyncio.run(broker.up())
         try:
             yield state
+        finally:
+            broker.down()
+
+
+def write_profile(root: Path, broker_state_dir: Path, *, app_id: str, web_port: int,
+                  speedup: float = 0.0, partitions: int = 4) -> Path:
+    """A local-style profile for a benchmark worker (own folders, topics and group)."""
+    import yaml
+
+    from app.profiles.loader import repo_root
+
+    body = yaml.safe_load((repo_root() / "profiles" / "local.yaml").read_text())
+    body["name"] = "bench"
+    body["policy"]["streaming"]["speedup"] = speedup
+    wiring = body["wiring"]
+    wiring["broker"] = {"type": "tansu", "state_dir": str(broker_state_dir)}
+    wiring["object_store"] = {"type": "local", "root": str(root / "objects")}
+    wiring["oracle_root"] = str(root / "oracle")
+    wiring["worker"].update(app_id=app_id, topic_prefix=f"{app_id}.", partitions=partitions,
+                            datadir=str(root / "data"), web_port=web_port)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"profile-{speedup:g}.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def read_topic(bootstrap: str, topic: str, partitions: int) -> list[Any]:
+    """Every record of ``topic`` (aiokafka ConsumerRecords) up to the true log end."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from app.eb.tansu_compat import fetch_high_watermarks
+
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        ends = await fetch_high_watermarks([bootstrap], await consumer.end_offsets(tps))
+        await consumer.seek_to_beginning(*tps)
+        out: list[Any] = []
+        while len(out) < sum(ends.values()):
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                out.extend(records)
+        return out
+    finally:
+        await consumer.stop()
+
+
+@contextmanager
+def broker_dir() -> Iterator[tuple[BrokerState, Path]]:
+    """Like :func:`embedded_broker`, also yielding the state folder (profiles point at it)."""
+    with tempfile.TemporaryDirectory(prefix="fp-bench-") as tmp:
+        broker = EmbeddedBroker(Path(tmp))
+        state = asyncio.run(broker.up())
+        try:
+            yield state, Path(tmp)
         finally:
             broker.down()
