@@ -27,7 +27,7 @@ from app.rails.control import RunReady
 from app.rails.errors import FraudPlatformError
 from app.rails.run_facts import RunFactsView
 from app.runtime.agent_context import AgentContext
-from app.runtime.ig_metrics import WSP_ROWS
+from app.runtime.ig_metrics import WSP_LAG_SECONDS, WSP_ROWS
 from app.runtime.structured_log import log_event
 from app.tables.wsp import WSP_CHECKPOINT_TABLE
 from app.wsp.checkpoint import WspCheckpoint, advance, checkpoint_key, resume_rows
@@ -71,6 +71,9 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         async with open_pack(parse_locator(view.world_locator), s3=s3) as reader:
             async for row in plan_rows(reader, plan, start_rows=done):
                 await pacer.wait_until_due(row.time_micros)
+                if pacer.speedup:  # how far behind its paced plan WSP runs (0 when on time)
+                    WSP_LAG_SECONDS.labels(plan.run_id).set(
+                        max(0.0, time.monotonic() - pacer.due_at(row.time_micros)))
                 envelope = frame(row, plan.output(row.output_id), view,
                                  now_micros=_emission_micros)
                 key, value = ingress_record(envelope)
