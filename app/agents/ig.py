@@ -78,9 +78,11 @@ class _Gate:
 
     async def process(self, events: Sequence[Any]) -> None:
         await self.directory.refresh(_run_ids(events))
-        for partition in sorted({ev.message.partition for ev in events} - self.reconciled):
-            await self._reconcile(next(e for e in events
-                                               if e.message.partition == partition))
+        first_of = {}
+        for ev in events:
+            first_of.setdefault(ev.message.partition, ev)
+        for partition in sorted(first_of.keys() - self.reconciled):
+            await self._reconcile(first_of[partition])  # before anything new is admitted
             self.reconciled.add(partition)
         decided = await self._decide_and_publish(events)
         # Receipts become durable before the dedupe entries: a crash between the two leaves
