@@ -42,13 +42,14 @@ from world_engine.tables import (
 )
 from world_engine.traffic import follow_ups, legit_day
 
-__all__ = ["Progress", "generate_world"]
+__all__ = ["Progress", "check_inputs", "generate_world"]
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as generation advances (stage ``"day"``, ...)."""
 
 
-def _check_inputs(seed: int, scenario_id: str) -> None:
+def check_inputs(seed: int, scenario_id: str) -> None:
+    """Refuse a seed or scenario id no pack may carry (shared by the generator and importer)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
         raise WorldParamsError("seed", f"must be an integer in [0, {SEED_MAX}], got {seed!r}")
     if not isinstance(scenario_id, str) or re.fullmatch(SCENARIO_ID_PATTERN, scenario_id) is None:
@@ -83,7 +84,7 @@ def generate_world(
         WorldPackExistsError: the locator already holds a pack; nothing was written.
         WorldPackWriteError: the pack could not be written; nothing is left at the locator.
     """
-    _check_inputs(seed, scenario_id)
+    check_inputs(seed, scenario_id)
     report = progress or (lambda stage, done, total: None)
     raw_interface, interface, _ = load_interface_pack()
     with PackWriter(

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from typing import Any
 
 import pyarrow as pa
 
 from app.rails.canonical_json import canonical_dumps, sha256_hex
-from app.rails.pins import SCENARIO_ID_PATTERN, SEED_MAX
-from world_engine.errors import WorldParamsError
+from world_engine.generate import check_inputs
 from world_engine.importer.bad_rows import BadRowReport
 from world_engine.importer.catalog import build_interface
 from world_engine.importer.errors import ImportBadRowsError, ImportInputError
@@ -55,16 +53,6 @@ SLICE_ROWS = 1 << 20
 
 _DAY_US = 86_400_000_000
 _EPOCH = dt.date(1970, 1, 1)
-
-
-def _check_inputs(seed: int, scenario_id: str) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise WorldParamsError("seed", f"must be an integer in [0, {SEED_MAX}], got {seed!r}")
-    if not isinstance(scenario_id, str) or re.fullmatch(SCENARIO_ID_PATTERN, scenario_id) is None:
-        raise WorldParamsError(
-            "scenario_id",
-            f"must match {SCENARIO_ID_PATTERN} (a safe path token), got {scenario_id!r}",
-        )
 
 
 def import_world(
@@ -94,7 +82,7 @@ def import_world(
         ImportBadRowsError: ``bad_rows: refuse`` and bad rows were found; nothing was written.
         WorldPackExistsError: the locator already holds a pack; nothing was written.
     """
-    _check_inputs(seed, scenario_id)
+    check_inputs(seed, scenario_id)
     if not isinstance(mapping, ImportMapping):
         mapping = load_mapping(mapping)
     where = str(input_path)
