@@ -20,13 +20,14 @@ from pathlib import Path
 import orjson
 
 from app.cli.sr_cmd import sr_run
+from app.eb.read_back import read_topic
 from app.eb.topics import Topic
 from app.profiles.loader import load_profile
 from app.rails.timefmt import ts_to_epoch_micros
 from app.runtime.supervisor import WorkerProcess
 from app.sr.run_request import RunRequest
 from bench.bench_bus_passthrough import _create_topics, _passthrough, _produce
-from bench.common import broker_dir, free_port, read_topic, run_facts, write_profile
+from bench.common import broker_dir, free_port, run_facts, write_profile
 from world_engine import WorldParams, generate_world
 
 SEED = 20250303

@@ -10,12 +10,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from app.eb.embedded_broker import BrokerState, EmbeddedBroker
 
 __all__ = [
-    "broker_dir", "embedded_broker", "free_port", "read_topic", "run_facts", "summarize",
+    "broker_dir", "embedded_broker", "free_port", "run_facts", "summarize",
     "write_profile",
 ]
 
@@ -78,28 +77,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-async def read_topic(bootstrap: str, topic: str, partitions: int) -> list[Any]:
-    """Every record of ``topic`` (aiokafka ConsumerRecords) up to the true log end."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    from app.eb.tansu_compat import fetch_high_watermarks
-
-    tps = [TopicPartition(topic, p) for p in range(partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        ends = await fetch_high_watermarks([bootstrap], await consumer.end_offsets(tps))
-        await consumer.seek_to_beginning(*tps)
-        out: list[Any] = []
-        while len(out) < sum(ends.values()):
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                out.extend(records)
-        return out
-    finally:
-        await consumer.stop()
 
 
 @contextmanager

@@ -246,15 +246,14 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
     for name in (Topic.TRAFFIC, Topic.LABELS, Topic.AUDIT):
         app.topic(ctx.topic(name), **raw)  # declared so the worker creates them at start
+    store = open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir)
     gate = _Gate(
         app=app, ctx=ctx,
         dedupe=app.Table(IG_DEDUPE_TABLE, partitions=ctx.partitions, key_type=bytes),
         outputs={"traffic": ctx.topic(Topic.TRAFFIC), "labels": ctx.topic(Topic.LABELS)},
         audit=ctx.topic(Topic.AUDIT),
-        store=open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir),
-        directory=RunDirectory(
-            open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir),
-            now=time.monotonic),
+        store=store,
+        directory=RunDirectory(store, now=time.monotonic),
     )
 
     @app.on_partitions_revoked.connect

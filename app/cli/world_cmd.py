@@ -54,6 +54,17 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
 
 
+def _add_pack_target_args(parser: argparse.ArgumentParser) -> None:
+    """Where a new pack goes and how the result prints (shared by generate and import)."""
+    parser.add_argument("--scenario", default="baseline", help="scenario_id (default: baseline)")
+    parser.add_argument(
+        "--oracle-root",
+        default=None,
+        help="Oracle Store root folder (default: the profile's wiring.oracle_root)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
 def register(subparsers: Any) -> None:
     """Add ``fp world {generate,import,show}``; each sub-parser sets ``func(args) -> int``."""
     parser = subparsers.add_parser(
@@ -77,13 +88,7 @@ def register(subparsers: Any) -> None:
     gen.add_argument(
         "--fraud-rate", type=float, default=None, help="fraud+abuse share, 0.005..0.03"
     )
-    gen.add_argument("--scenario", default="baseline", help="scenario_id (default: baseline)")
-    gen.add_argument(
-        "--oracle-root",
-        default=None,
-        help="Oracle Store root folder (default: the profile's wiring.oracle_root)",
-    )
-    gen.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    _add_pack_target_args(gen)
     gen.set_defaults(func=_generate)
 
     text = "seal an external CSV/Parquet transaction table as a world pack (MAP.yaml mapping)"
@@ -95,13 +100,7 @@ def register(subparsers: Any) -> None:
         help="MAP.yaml column mapping (e.g. world_engine/importer/mappings/ulb_creditcard.yaml)",
     )
     imp.add_argument("--seed", type=_seed, required=True, help="integer >= 0 (label-feed draws)")
-    imp.add_argument("--scenario", default="baseline", help="scenario_id (default: baseline)")
-    imp.add_argument(
-        "--oracle-root",
-        default=None,
-        help="Oracle Store root folder (default: the profile's wiring.oracle_root)",
-    )
-    imp.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    _add_pack_target_args(imp)
     imp.set_defaults(func=_import)
 
     text = "print the manifest summary of a sealed world pack"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
-from app.eb.tansu_compat import fetch_high_watermarks
+from app.eb.read_back import read_topic
 
 __all__ = ["Record", "produce", "read_all"]
 
@@ -31,19 +31,7 @@ async def produce(
 
 async def read_all(bootstrap: str, topic: str, partitions: int) -> dict[int, list[Record]]:
     """Every record of ``topic`` per partition as (offset, key, value), up to the true log end."""
-    tps = [TopicPartition(topic, p) for p in range(partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        ends = await fetch_high_watermarks(bootstrap, await consumer.end_offsets(tps))
-        await consumer.seek_to_beginning(*tps)
-        out: dict[int, list[Record]] = {p: [] for p in range(partitions)}
-        async with asyncio.timeout(60):
-            while any(len(out[tp.partition]) < ends[tp] for tp in tps):
-                batches = await consumer.getmany(timeout_ms=500)
-                for tp, recs in batches.items():
-                    out[tp.partition].extend((r.offset, r.key, r.value) for r in recs)
-    finally:
-        await consumer.stop()
+    out: dict[int, list[Record]] = {p: [] for p in range(partitions)}
+    for r in await read_topic(bootstrap, topic, partitions):
+        out[r.partition].append((r.offset, r.key, r.value))
     return out
