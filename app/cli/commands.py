@@ -8,7 +8,9 @@ from app.cli import (
     broker_cmd,
     demo_cmd,
     eb_cmd,
+    eval_cmd,
     profile_cmd,
+    registry_cmd,
     run_cmd,
     schemas_cmd,
     sr_cmd,
@@ -19,6 +21,6 @@ from app.cli import (
 __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
-    demo_cmd, world_cmd, sr_cmd, run_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd,
-    schemas_cmd,
+    demo_cmd, world_cmd, sr_cmd, run_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd,
+    registry_cmd, schemas_cmd,
 ]

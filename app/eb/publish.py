@@ -17,7 +17,12 @@ __all__ = ["publish"]
 
 
 async def publish(app: faust.App, topic: str, key: bytes, value: bytes,
-                  headers: dict[str, bytes] | None = None) -> Awaitable[RecordMetadata]:
-    """Queue one record; the returned awaitable resolves on the broker's ack (or raises)."""
-    return await app.producer.send(topic, key, value, None, None,
+                  headers: dict[str, bytes] | None = None, *,
+                  partition: int | None = None) -> Awaitable[RecordMetadata]:
+    """Queue one record; the returned awaitable resolves on the broker's ack (or raises).
+
+    ``partition`` overrides the key's partition: the hot path writes each decision to the rtdl
+    partition numbered like its trigger's, so one rtdl partition answers for one traffic one.
+    """
+    return await app.producer.send(topic, key, value, partition, None,
                                    list(headers.items()) if headers else None)

@@ -11,6 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.df.policy import DecisionPolicy
+from app.dl.policy import DegradePolicy
+
 __all__ = ["IngestPolicy", "Policy", "StreamingPolicy", "TestingPosture"]
 
 _Closed = ConfigDict(extra="forbid", frozen=True)
@@ -73,3 +76,5 @@ class Policy(BaseModel):
     testing: TestingPosture
     streaming: StreamingPolicy
     ingest: IngestPolicy
+    decision: DecisionPolicy
+    degrade: DegradePolicy

@@ -59,6 +59,10 @@ class KafkaBroker(BaseModel):
 BrokerWiring = Annotated[TansuBroker | KafkaBroker, Field(discriminator="type")]
 
 
+AgentName = Literal["wsp", "ig", "ig_http", "census", "hotpath"]
+"""The agent modules a worker can run (``app/agents/<name>.py``)."""
+
+
 class WorkerWiring(BaseModel):
     """One Faust worker process."""
 
@@ -82,6 +86,11 @@ class WorkerWiring(BaseModel):
         gt=0, description="Consumer group session timeout; a join takes about half of it."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    agents: tuple[AgentName, ...] | None = Field(
+        default=None,
+        description="Agents this worker runs (None = all). Deployments split roles, e.g. ingest "
+                    "workers [wsp, ig, ig_http] and hot-path workers [hotpath].",
+    )
 
 
 class Wiring(BaseModel):

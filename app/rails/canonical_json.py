@@ -43,11 +43,15 @@ class _Refused(Exception):
 
 
 def _walk(value: Any, depth: int) -> None:
-    """Refuse values whose canonical form would be ambiguous (hot path: no work on success)."""
+    """Refuse values whose canonical form would be ambiguous (hot path: no work on success).
+
+    Scalars inside containers are checked inline rather than by a recursive call: feature
+    snapshots and decision records hold hundreds of them, and the call overhead dominated.
+    """
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return
-    if isinstance(value, float):
+    if kind is float or isinstance(value, float):
         if not math.isfinite(value):
             raise _Refused("non-finite float")
         return
@@ -56,8 +60,13 @@ def _walk(value: Any, depth: int) -> None:
             raise _Refused(f"nesting deeper than {MAX_DEPTH}")
         is_object = isinstance(value, dict)
         for k, v in value.items() if is_object else enumerate(value):
-            if is_object and not isinstance(k, str):
+            if is_object and type(k) is not str and not isinstance(k, str):
                 raise _Refused(f"non-string key {k!r}")
+            inner = type(v)
+            if inner is str or inner is int or inner is bool or v is None:
+                continue
+            if inner is float and math.isfinite(v):
+                continue
             try:
                 _walk(v, depth + 1)
             except _Refused as refused:

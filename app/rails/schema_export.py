@@ -24,9 +24,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.rails.canonical_json import pretty_dumps
+from app.rails.anomaly import HotPathAnomaly
+from app.rails.bundle import ScorecardBundle
 from app.rails.control import RunReady
+from app.rails.decision import DecisionRecord
 from app.rails.digests import Digest
 from app.rails.envelope import CanonicalEnvelope
+from app.rails.governance import GovernanceFact
 from app.rails.payloads import PAYLOAD_MODELS
 from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
@@ -92,6 +96,10 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("ingestion_receipt", "v1", IngestionReceipt),
     ExportedSchema("run_facts_view", "v1", RunFactsView),
     ExportedSchema("run_ready", "v1", RunReady),
+    ExportedSchema("decision_record", "v1", DecisionRecord),
+    ExportedSchema("governance_fact", "v1", GovernanceFact),
+    ExportedSchema("hot_path_anomaly", "v1", HotPathAnomaly),
+    ExportedSchema("scorecard_bundle", "v1", ScorecardBundle),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 

@@ -30,13 +30,17 @@ __all__ = ["DEFAULT_AGENTS", "AgentRegistrar", "build_app"]
 AgentRegistrar = Callable[[faust.App, AgentContext], None]
 
 
-def _default_agents() -> list[AgentRegistrar]:
-    from app.agents import census, ig, ig_http, wsp
+def _default_agents(profile: Profile) -> list[AgentRegistrar]:
+    """The profile's agents (``wiring.worker.agents``; all of them when unset)."""
+    from app.agents import census, hot_path, ig, ig_http, wsp
 
-    return [wsp.register, ig.register, ig_http.register, census.register]
+    every = {"wsp": wsp.register, "ig": ig.register, "ig_http": ig_http.register,
+             "census": census.register, "hotpath": hot_path.register}
+    chosen = profile.wiring.worker.agents
+    return [every[name] for name in (chosen if chosen is not None else every)]
 
 
-DEFAULT_AGENTS: Sequence[AgentRegistrar] | None = None  # None = _default_agents()
+DEFAULT_AGENTS: Sequence[AgentRegistrar] | None = None  # None = _default_agents(profile)
 
 
 def _credentials(profile: Profile) -> faust.SASLCredentials | None:
@@ -99,6 +103,6 @@ def build_app(
     mount_metrics(app)
     mount_health(app)
     ctx = AgentContext(profile)
-    for register in agents if agents is not None else _default_agents():
+    for register in agents if agents is not None else _default_agents(profile):
         register(app, ctx)
     return app

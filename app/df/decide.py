@@ -1,0 +1,102 @@
+"""DF's pure decision: snapshot + posture + bundle + guardrails -> one decision record.
+
+The order of precedence is the degrade ladder's: FAIL_CLOSED decides the conservative outcome
+without looking further; RULES_ONLY (or a bundle that cannot be used) leaves the guardrails alone;
+otherwise the bundle's score band and the guardrails both speak and the stricter wins. An
+incomplete snapshot (a trigger later than the allowed lateness) never decides less than the
+policy's floor. Nothing here reads a clock: the record is a function of its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from app.df.guardrails import evaluate_guardrails
+from app.df.intents import intents_for
+from app.df.policy import DecisionPolicy
+from app.rails.decision import (
+    DecisionOutcome,
+    DecisionRecord,
+    FeatureSnapshot,
+    FeatureValue,
+    TriggerRef,
+)
+from app.rails.ids import decision_id as make_decision_id
+from app.rails.pins import ContextPins
+from app.rails.policy_rev import PolicyRev
+from app.rails.posture import Posture
+from app.rails.reason_codes import ReasonCode
+from app.registry.resolver import Resolution
+from app.registry.scorecard import score
+
+__all__ = ["DecideInputs", "decide"]
+
+
+@dataclass(frozen=True, slots=True)
+class DecideInputs:
+    """Everything one decision depends on (and nothing else)."""
+
+    pins: ContextPins
+    trigger: TriggerRef
+    subject: dict[str, str]
+    snapshot: FeatureSnapshot
+    posture: Posture
+    posture_reasons: tuple[str, ...]
+    resolution: Resolution
+    policy: DecisionPolicy
+    policy_rev: PolicyRev
+
+
+def _stricter(a: DecisionOutcome, b: DecisionOutcome) -> DecisionOutcome:
+    return a if a.friction >= b.friction else b
+
+
+def _unique(codes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(codes))
+
+
+def decide(inp: DecideInputs) -> DecisionRecord:
+    """The decision for one trigger; see the module docstring for precedence."""
+    run_id = inp.pins.run_id
+    decision_id = make_decision_id(run_id, inp.trigger.event_id)
+    values: Mapping[str, FeatureValue] = inp.snapshot.values
+    reasons: list[str] = list(inp.posture_reasons)
+    score_value: float | None = None
+    bundle_ref = None
+    if inp.posture is Posture.FAIL_CLOSED:
+        outcome = DecisionOutcome(inp.policy.fail_closed_outcome)
+        reasons.append(ReasonCode.POSTURE_FAIL_CLOSED)
+    else:
+        outcome = DecisionOutcome.APPROVE
+        if inp.posture.uses_model:
+            reasons.extend(inp.resolution.reason_codes)
+            if inp.resolution.bundle is not None:
+                result = score(inp.resolution.bundle, values)
+                score_value = float(result.score)
+                bundle_ref = inp.resolution.ref
+                outcome = DecisionOutcome(result.outcome_band)
+                reasons.extend(rule.reason_code for rule in result.fired)
+                if outcome is not DecisionOutcome.APPROVE:
+                    reasons.append(ReasonCode.SCORE_BAND)
+        guard_outcome, guard_codes = evaluate_guardrails(inp.policy.guardrails, values)
+        if guard_outcome.friction > outcome.friction:
+            reasons.append(ReasonCode.GUARDRAIL)
+        reasons.extend(guard_codes)
+        outcome = _stricter(outcome, guard_outcome)
+        if not inp.snapshot.complete:
+            outcome = _stricter(outcome, DecisionOutcome(inp.policy.incomplete_snapshot_outcome))
+            reasons.append(ReasonCode.SNAPSHOT_INCOMPLETE)
+    return DecisionRecord(
+        decision_id=decision_id,
+        pins=inp.pins,
+        trigger=inp.trigger,
+        outcome=outcome,
+        reason_codes=_unique(str(code) for code in reasons),
+        score=score_value,
+        posture=inp.posture,
+        bundle=bundle_ref,
+        snapshot=inp.snapshot,
+        policy_rev=inp.policy_rev,
+        intents=intents_for(outcome, run_id, decision_id, inp.subject),
+    )

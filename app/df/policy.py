@@ -1,0 +1,67 @@
+"""DF's policy: guardrails, the conservative outcomes, bundle scope and fallback.
+
+Embedded in the profile as ``policy.decision``. Guardrails are the bank's hard rules: they can
+only *raise* friction above what the model says, and under RULES_ONLY they are all that decides.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = ["ConservativeOutcome", "DecisionPolicy", "Guardrail"]
+
+_Closed = ConfigDict(extra="forbid", frozen=True)
+
+ConservativeOutcome = Literal["STEP_UP", "REVIEW", "DECLINE"]
+"""An outcome that is never APPROVE: what FAIL_CLOSED and incomplete snapshots fall back to."""
+
+
+class Guardrail(BaseModel):
+    """``if <feature> <op> <value> then at least <outcome>`` with a reason code."""
+
+    model_config = _Closed
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    feature: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")]
+    op: Literal[">", ">=", "<", "<=", "==", "!=", "in"]
+    value: bool | int | float | list[int]
+    outcome: ConservativeOutcome
+    reason_code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")]
+
+    @model_validator(mode="after")
+    def _list_only_with_in(self) -> Guardrail:
+        if (self.op == "in") != isinstance(self.value, list):
+            raise ValueError("value must be a list exactly when op is 'in'")
+        return self
+
+
+class DecisionPolicy(BaseModel):
+    """How DF turns a snapshot, a bundle and a posture into an outcome."""
+
+    model_config = _Closed
+
+    scope: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")] = Field(
+        description="Registry scope whose ACTIVE bundle scores authorisations.")
+    on_unusable_bundle: Literal["bootstrap", "fail_closed"] = Field(
+        description="When the ACTIVE bundle is missing or incompatible: score with the bootstrap "
+                    "scorecard (reason BUNDLE_FALLBACK), or decide without a model.")
+    fail_closed_outcome: ConservativeOutcome = Field(
+        description="The outcome of every decision under FAIL_CLOSED (never APPROVE).")
+    incomplete_snapshot_outcome: ConservativeOutcome = Field(
+        description="Least friction for a trigger later than the allowed lateness.")
+    allowed_lateness_s: float = Field(
+        gt=0, description="How far behind the feature watermark a trigger may be and still get "
+                          "exact features.")
+    registry_refresh_s: float = Field(
+        gt=0, description="How often a worker re-resolves the ACTIVE bundle (wall clock).")
+    guardrails: tuple[Guardrail, ...] = Field(
+        description="Hard rules, evaluated in order; each can only raise the outcome.")
+
+    @model_validator(mode="after")
+    def _unique_guardrails(self) -> DecisionPolicy:
+        names = [g.name for g in self.guardrails]
+        if len(set(names)) != len(names):
+            raise ValueError("guardrail names must be unique")
+        return self

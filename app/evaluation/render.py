@@ -1,0 +1,72 @@
+"""Plain-text, fixed-width rendering of an :class:`~app.evaluation.scorecard_report.Evaluation`.
+
+For terminals and README excerpts: no colour, no wall clock, one subtype per row, so two runs'
+tables can be diffed line by line. Missing ratios (nothing decided) print as ``-``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.evaluation.scorecard_report import Evaluation
+
+__all__ = ["render_table"]
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], left: int = 1) -> list[str]:
+    """Columns padded to their widest cell; the first ``left`` columns left-aligned."""
+    cells = [[str(c) for c in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+
+    return [line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])]
+
+
+def render_table(evaluation: Evaluation) -> str:
+    """The scorecard as text (ends with a newline)."""
+    e = evaluation
+    out = [
+        f"Evaluation of run {e.run_id or '-'} against world truth",
+        f"decisions {e.decisions}: matched {e.matched}, unmatched {e.unmatched}, "
+        f"duplicates {e.duplicates}, malformed {e.malformed}; truth flows {e.truth_flows}",
+        "outcomes  " + "  ".join(f"{k} {v}" for k, v in e.by_outcome.items()),
+        "postures  " + "  ".join(f"{k} {v}" for k, v in e.postures.items()),
+        "",
+    ]
+    rows: list[list[object]] = [
+        [c.label, c.subtype, c.in_truth, c.decided, c.caught, c.stepped_up, c.reviewed,
+         c.declined, _pct(c.recall)] for c in e.campaigns]
+    caught = sum(c.caught for c in e.campaigns)
+    rows.append(["all", "fraud+abuse", sum(c.in_truth for c in e.campaigns),
+                 sum(c.decided for c in e.campaigns), caught,
+                 sum(c.stepped_up for c in e.campaigns), sum(c.reviewed for c in e.campaigns),
+                 sum(c.declined for c in e.campaigns), _pct(e.recall)])
+    out += _table(["label", "subtype", "in truth", "decided", "caught", "step-up", "review",
+                   "decline", "recall"], rows, left=2)
+    lg = e.legit
+    out += [
+        "",
+        f"legit flows: in truth {lg.in_truth}, decided {lg.decided}, friction {lg.friction} "
+        f"({_pct(lg.friction_share)}), declined {lg.declined} ({_pct(lg.decline_share)})",
+        f"friction precision: {e.friction_fraud_or_abuse}/{e.friction} non-APPROVE decisions "
+        f"were fraud or abuse ({_pct(e.precision)})",
+    ]
+    if e.unmatched:
+        out.append(f"unmatched flow ids (first {len(e.unmatched_sample)}): "
+                   + ", ".join(e.unmatched_sample))
+    if e.scores:
+        out += ["", *_table(["score by label", "n", "min", "p50", "p90", "max"],
+                            [[s.label, s.count, _num(s.min), _num(s.p50), _num(s.p90),
+                              _num(s.max)] for s in e.scores])]
+    return "\n".join(out) + "\n"

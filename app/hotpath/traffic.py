@@ -1,0 +1,68 @@
+"""Read one admitted traffic record back into typed form for the hot path.
+
+IG validated the record before admitting it, so a failure here means the traffic log holds
+something IG would not have written (a bug, or a foreign writer): the caller turns it into an
+anomaly record, never a crash and never a decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ValidationError
+
+from app.rails.envelope import CanonicalEnvelope, EnvelopeRejection, parse_envelope
+from app.rails.payloads import PAYLOAD_MODELS
+from app.rails.receipts import EbRef
+from app.rails.timefmt import ts_to_epoch_micros
+
+__all__ = ["ENTITY_FIELDS", "TRIGGER_EVENT_TYPE", "TrafficEvent", "UnreadableTrafficError",
+           "parse_traffic"]
+
+TRIGGER_EVENT_TYPE = "auth_request"
+"""The only event type that triggers a decision."""
+
+ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("card", "card_id"), ("account", "account_id"), ("customer", "customer_id"),
+    ("device", "device_id"), ("ip", "ip_id"), ("merchant", "merchant_id"),
+)
+"""Entity kind -> payload field, for every traffic payload that names entities."""
+
+
+class UnreadableTrafficError(Exception):
+    """The record is not an envelope with a known, valid payload (detail in the message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficEvent:
+    envelope: CanonicalEnvelope
+    payload: BaseModel
+    eb_ref: EbRef
+    ts_us: int
+
+    @property
+    def entities(self) -> dict[str, str | None]:
+        """Entity kind -> id as the payload names it (None or absent = no such entity)."""
+        return {kind: getattr(self.payload, field, None) for kind, field in ENTITY_FIELDS}
+
+
+def parse_traffic(raw: bytes, eb_ref: EbRef) -> TrafficEvent:
+    """Typed view of an admitted traffic record.
+
+    Raises:
+        UnreadableTrafficError: envelope or payload invalid, or an event type with no model.
+    """
+    envelope = parse_envelope(raw)
+    if isinstance(envelope, EnvelopeRejection):
+        raise UnreadableTrafficError(f"{envelope.reason_code}: {envelope.detail}"[:300])
+    model = PAYLOAD_MODELS.get((envelope.event_type, envelope.schema_version))
+    if model is None:
+        raise UnreadableTrafficError(
+            f"no payload model for {envelope.event_type}/{envelope.schema_version}"[:300])
+    try:
+        payload = model.model_validate(envelope.payload)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors(include_input=False))
+        raise UnreadableTrafficError(f"payload invalid at {fields}"[:300]) from None
+    return TrafficEvent(envelope=envelope, payload=payload, eb_ref=eb_ref,
+                        ts_us=ts_to_epoch_micros(envelope.ts_utc))
