@@ -10,12 +10,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from app.eb.embedded_broker import BrokerState, EmbeddedBroker
 
 __all__ = [
-    "broker_dir", "embedded_broker", "free_port", "run_facts", "summarize",
-    "write_profile",
+    "broker_dir", "embedded_broker", "free_port", "merged", "metric_sum", "proc_memory_mb",
+    "run_facts", "summarize", "write_profile",
 ]
 
 
@@ -49,9 +50,24 @@ def embedded_broker() -> Iterator[BrokerState]:
             broker.down()
 
 
+def merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``patch`` applied recursively (dicts merge, anything else replaces)."""
+    out = dict(base)
+    for key, value in patch.items():
+        out[key] = (merged(out[key], value) if isinstance(value, dict)
+                    and isinstance(out.get(key), dict) else value)
+    return out
+
+
 def write_profile(root: Path, broker_state_dir: Path, *, app_id: str, web_port: int,
-                  speedup: float = 0.0, partitions: int = 4) -> Path:
-    """A local-style profile for a benchmark worker (own folders, topics and group)."""
+                  speedup: float = 0.0, partitions: int = 4,
+                  policy_patch: dict[str, Any] | None = None,
+                  wiring_patch: dict[str, Any] | None = None) -> Path:
+    """A local-style profile for a benchmark worker (own folders, topics and group).
+
+    ``policy_patch`` / ``wiring_patch`` are merged in last (e.g. a shared object store, the
+    worker's agents, a pinned posture).
+    """
     import yaml
 
     from app.profiles.loader import repo_root
@@ -65,10 +81,41 @@ def write_profile(root: Path, broker_state_dir: Path, *, app_id: str, web_port: 
     wiring["oracle_root"] = str(root / "oracle")
     wiring["worker"].update(app_id=app_id, topic_prefix=f"{app_id}.", partitions=partitions,
                             datadir=str(root / "data"), web_port=web_port)
+    body["policy"] = merged(body["policy"], policy_patch or {})
+    body["wiring"] = merged(wiring, wiring_patch or {})
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"profile-{speedup:g}.yaml"
     path.write_text(yaml.safe_dump(body, sort_keys=False))
     return path
+
+
+def metric_sum(base_url: str, name: str, **labels: str) -> float:
+    """Sum of a prometheus metric's samples on ``base_url/metrics`` (optionally label-filtered)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=5) as resp:  # loopback only
+        text = resp.read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if not (line.startswith(name + "{") or line.startswith(name + " ")):
+            continue
+        head, value = line.rsplit(" ", 1)
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+def proc_memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS (now) and VmHWM (peak) of a process from ``/proc/<pid>/status``, in MB."""
+    out: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(rest.split()[0]) / 1024  # kB -> MB
+    except OSError:
+        pass
+    return out
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ from app.cli import (
     demo_cmd,
     eb_cmd,
     eval_cmd,
+    hotpath_cmd,
     profile_cmd,
     registry_cmd,
     run_cmd,
@@ -21,6 +22,6 @@ from app.cli import (
 __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
-    demo_cmd, world_cmd, sr_cmd, run_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd,
-    registry_cmd, schemas_cmd,
+    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd,
+    profile_cmd, registry_cmd, schemas_cmd,
 ]

@@ -1,4 +1,4 @@
-"""``fp hotpath replay``: re-decide the traffic log offline and compare with what DF emitted."""
+"""``fp hotpath replay`` (re-decide the traffic log, compare digests) and ``fp hotpath verify``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from app.conformance.decision_coverage import check_decision_coverage
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
 from app.hotpath.replay import decision_stream, replay_profile, stream_digest
@@ -35,6 +36,21 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if same else 1
 
 
+def _verify(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    prefix, partitions = profile.wiring.worker.topic_prefix, profile.wiring.worker.partitions
+    bootstrap = bootstrap_servers(profile)[0]
+
+    def values(topic: Topic) -> list[bytes]:
+        records = asyncio.run(read_topic(bootstrap, topic_name(topic, prefix), partitions))
+        return [r.value for r in records if r.value is not None]
+
+    coverage = check_decision_coverage(values(Topic.TRAFFIC), values(Topic.RTDL),
+                                       run_id=args.run_id)
+    print("\n".join(coverage.lines()))
+    return 0 if coverage.ok else 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse
     parser = sub.add_parser("hotpath", help="hot-path tools (replay determinism)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -45,3 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     replay.add_argument("--posture", default="NORMAL", choices=[p.value for p in Posture])
     replay.add_argument("--out", help="also write the replayed decisions here (NDJSON)")
     replay.set_defaults(func=_replay)
+    text = ("check from the bus alone that every admitted auth_request has exactly one decision "
+            "and nothing else has one")
+    verify = actions.add_parser("verify", help=text, description=text)
+    verify.add_argument("--run-id", help="only this run (default: every run on the topics)")
+    verify.set_defaults(func=_verify)

@@ -151,8 +151,10 @@ def _put(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse
-    parser = sub.add_parser("registry", help="model bundles: list, show, store, activate",
-                            description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = sub.add_parser(
+        "registry", help="model bundles: list, show, store, activate",
+        description="Model bundles in the profile's object store. REF is a sha256 digest, its "
+                    "first 8+ hex characters, or BUNDLE_ID@VERSION.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="every bundle, ACTIVE marked per scope").set_defaults(
         func=_list)

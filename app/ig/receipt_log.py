@@ -15,7 +15,7 @@ from app.objectstore.base import ObjectStore
 from app.rails.canonical_json import canonical_dumps, canonical_loads, sha256_hex
 from app.rails.receipts import IngestionReceipt
 
-__all__ = ["RECEIPTS_PREFIX", "read_receipts", "write_segment"]
+__all__ = ["RECEIPTS_PREFIX", "ReceiptFollower", "read_receipts", "write_segment"]
 
 RECEIPTS_PREFIX = "ig/receipts"
 
@@ -32,10 +32,31 @@ async def write_segment(store: ObjectStore, partition: int, first_offset: int, l
 
 async def read_receipts(store: ObjectStore) -> list[IngestionReceipt]:
     """Every receipt ever written, deduplicated on ``receipt_id`` (segment order)."""
-    seen: dict[str, IngestionReceipt] = {}
-    for key in await store.list(RECEIPTS_PREFIX):
-        for line in (await store.get(key)).splitlines():
-            if line:
-                receipt = IngestionReceipt.model_validate(canonical_loads(line))
-                seen.setdefault(receipt.receipt_id, receipt)
-    return list(seen.values())
+    return await ReceiptFollower().poll(store)
+
+
+class ReceiptFollower:
+    """Reads receipts incrementally: each :meth:`poll` reads only segments it has not read.
+
+    Segments are create-only, so a segment once read never changes; progress displays poll
+    every second and must not re-read (and re-validate) the whole history each time.
+    """
+
+    def __init__(self) -> None:
+        self._read_keys: set[str] = set()
+        self._receipt_ids: set[str] = set()
+
+    async def poll(self, store: ObjectStore) -> list[IngestionReceipt]:
+        """Receipts of the segments written since the last poll, new ``receipt_id``s only."""
+        fresh: list[IngestionReceipt] = []
+        for key in await store.list(RECEIPTS_PREFIX):
+            if key in self._read_keys:
+                continue
+            for line in (await store.get(key)).splitlines():
+                if line:
+                    receipt = IngestionReceipt.model_validate(canonical_loads(line))
+                    if receipt.receipt_id not in self._receipt_ids:
+                        self._receipt_ids.add(receipt.receipt_id)
+                        fresh.append(receipt)
+            self._read_keys.add(key)
+        return fresh

@@ -26,7 +26,6 @@ from typing import Final
 
 from app.ofp.feature_set import WINDOW_AGGREGATES, FeatureValue
 from app.ofp.windows import (
-    RETENTION_US,
     WINDOW_US,
     amount_to_mean,
     amount_zscore,
@@ -43,8 +42,13 @@ SCAN_MAX_EVENTS: Final = 24
 
 # Running max of an empty window: below every amount, so the first add replaces it.
 _EMPTY_MAX: Final = float("-inf")
-# The values of an empty window, by number of distinct fields.
+# Windows longest first, the order of the value layout (see ``kind_feature_names``): each
+# window's start is at or after the previous one's, which bounds the next ``bisect``.
+_WINDOWS_DESC: Final = tuple(sorted(WINDOW_US, reverse=True))
+_LONGEST_US: Final = _WINDOWS_DESC[0]
+# The values of one empty window, and of all windows empty, by number of distinct fields.
 _ZEROS: Final = tuple((0,) * (len(WINDOW_AGGREGATES) + n) for n in range(4))
+_ALL_ZEROS: Final = tuple(z * len(WINDOW_US) for z in _ZEROS)
 
 
 class _Window:
@@ -103,14 +107,31 @@ class EntityWindows:
     with ``ts >= as_of - w``.
     """
 
-    __slots__ = ("amt", "as_of", "cd", "cols", "cq", "cs", "cu", "dead", "hi", "ts", "wins")
+    __slots__ = (
+        "amt",
+        "as_of",
+        "cd",
+        "cols",
+        "cq",
+        "cs",
+        "cu",
+        "dead",
+        "hi",
+        "nullable",
+        "ts",
+        "wins",
+    )
 
-    def __init__(self, n_dist: int, *, squares: bool) -> None:
+    def __init__(self, nullable: tuple[bool, ...], *, squares: bool) -> None:
+        """Args:
+        nullable: per distinct field, whether its value may be ``None`` (e.g. ``device_id``).
+        squares: keep the sum of squared amounts (only cards need it, for the z-score).
+        """
+        self.nullable = nullable
         self.ts: list[int] = []
         self.amt: list[int] = []
-        self.cols: Columns = tuple([] for _ in range(n_dist))
-        # Prefix sums, one longer than the log: amount, amount squared (cards only: the z-score
-        # is their only user), declines, step-ups.
+        self.cols: Columns = tuple([] for _ in nullable)
+        # Prefix sums, one longer than the log: amount, amount squared, declines, step-ups.
         self.cs: list[int] = [0]
         self.cq: list[int] | None = [0] if squares else None
         self.cd: list[int] = [0]
@@ -155,7 +176,7 @@ class EntityWindows:
         if wins is not None and ts < self.as_of:
             # A late event before the materialised as-of time: it now sits at an index < hi.
             self.hi += 1
-            for w, win in zip(WINDOW_US, wins, strict=True):
+            for w, win in zip(_WINDOWS_DESC, wins, strict=True):
                 if ts >= self.as_of - w:
                     mx = win.mx
                     if mx is not None and amount > mx:
@@ -203,7 +224,7 @@ class EntityWindows:
             lo7 = self._scan_into(t_us, hi, out)
         else:
             lo7 = self._running_into(t_us, hi, out)
-        if hi > dead and tsl[hi - 1] >= t_us - RETENTION_US:
+        if lo7 < hi:  # a previous event within 7d exists iff the 7d window is not empty
             out.append(seconds_between(t_us, tsl[hi - 1]))
         else:
             out.append(None)
@@ -216,42 +237,50 @@ class EntityWindows:
 
     def _scan_into(self, t_us: int, hi: int, out: list[FeatureValue]) -> int:
         """Stateless windows from log slices; returns the 7d window's start index."""
-        tsl, amt, cs, cd, cu, cols = self.ts, self.amt, self.cs, self.cd, self.cu, self.cols
-        dead = self.dead
+        tsl, cols = self.ts, self.cols
+        lo7 = bisect_left(tsl, t_us - _LONGEST_US, self.dead, hi)
+        if lo7 == hi:
+            out.extend(_ALL_ZEROS[len(cols)])
+            return lo7
+        amt, cs, cd, cu, nullable = self.amt, self.cs, self.cd, self.cu, self.nullable
+        lo = lo7
+        prev_lo = -1
         block: tuple[FeatureValue, ...] = _ZEROS[len(cols)]
-        lo = prev_lo = hi
-        for w in WINDOW_US:  # shortest first, so ``lo`` ends as the 7d window's start
-            lo = bisect_left(tsl, t_us - w, dead, hi)
-            # Windows are nested: the same start means the same values (common for small
-            # entities), so the previous block is reused.
-            if lo != prev_lo:
-                prev_lo = lo
-                if hi - lo == 1:
-                    a = amt[lo]
-                    block = (1, a, a, cd[hi] - cd[lo], cu[hi] - cu[lo])
-                    block += tuple([0 if col[lo] is None else 1 for col in cols])
-                else:
-                    distinct = []
-                    for col in cols:
-                        seen = set(col[lo:hi])
+        for w in _WINDOWS_DESC:
+            # Longest window first: each start is at or after the previous one.
+            lo = bisect_left(tsl, t_us - w, lo, hi)
+            if lo == prev_lo:  # nested windows with the same start have the same values
+                out.extend(block)
+                continue
+            prev_lo = lo
+            n = hi - lo
+            if n == 0:
+                block = _ZEROS[len(cols)]
+            elif n == 1:
+                a = amt[lo]
+                block = (1, a, a, cd[hi] - cd[lo], cu[hi] - cu[lo])
+                block += tuple([0 if col[lo] is None else 1 for col in cols])
+            else:
+                block = (n, cs[hi] - cs[lo], max(amt[lo:hi]), cd[hi] - cd[lo], cu[hi] - cu[lo])
+                for col, may_be_none in zip(cols, nullable, strict=True):
+                    seen = set(col[lo:hi])
+                    if may_be_none:
                         seen.discard(None)
-                        distinct.append(len(seen))
-                    block = (hi - lo, cs[hi] - cs[lo], max(amt[lo:hi]), cd[hi] - cd[lo])
-                    block += (cu[hi] - cu[lo], *distinct)
+                    block += (len(seen),)
             out.extend(block)
-        return lo
+        return lo7
 
     def _running_into(self, t_us: int, hi: int, out: list[FeatureValue]) -> int:
         """Move the running state to ``t_us`` and emit from it; returns the 7d window's start."""
         tsl, amt, cols, dead = self.ts, self.amt, self.cols, self.dead
         wins = self.wins
         if wins is None:
-            wins = self.wins = tuple(_Window(len(cols)) for _ in WINDOW_US)
-            for w, win in zip(WINDOW_US, wins, strict=True):
+            wins = self.wins = tuple(_Window(len(cols)) for _ in _WINDOWS_DESC)
+            for w, win in zip(_WINDOWS_DESC, wins, strict=True):
                 _rebuild(win, amt, cols, bisect_left(tsl, t_us - w, dead, hi), hi)
         elif t_us != self.as_of:
             old_hi = self.hi
-            for w, win in zip(WINDOW_US, wins, strict=True):
+            for w, win in zip(_WINDOWS_DESC, wins, strict=True):
                 old_lo = win.lo
                 lo = bisect_left(tsl, t_us - w, dead, hi)
                 if lo >= old_hi or hi <= old_lo:
@@ -271,15 +300,18 @@ class EntityWindows:
         self.as_of = t_us
         cs, cd, cu = self.cs, self.cd, self.cu
         block: tuple[FeatureValue, ...] = _ZEROS[len(cols)]
-        lo = prev_lo = hi
+        prev_lo = -1
         for win in wins:
             lo = win.lo
-            if lo != prev_lo:  # nested windows: the same start means the same values
+            if lo != prev_lo:  # nested windows with the same start have the same values
                 prev_lo = lo
-                mx = win.mx
-                if mx is None:
-                    mx = win.mx = max(amt[lo:hi])
-                block = (hi - lo, cs[hi] - cs[lo], mx, cd[hi] - cd[lo], cu[hi] - cu[lo])
-                block += tuple(map(len, win.dist))
+                if lo == hi:
+                    block = _ZEROS[len(cols)]
+                else:
+                    mx = win.mx
+                    if mx is None:
+                        mx = win.mx = max(amt[lo:hi])
+                    block = (hi - lo, cs[hi] - cs[lo], mx, cd[hi] - cd[lo], cu[hi] - cu[lo])
+                    block += tuple(map(len, win.dist))
             out.extend(block)
-        return lo
+        return wins[0].lo

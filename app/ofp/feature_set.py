@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from app.ofp.txn import ENTITY_KINDS, EntityKind
-from app.ofp.windows import WINDOW_NAMES
+from app.ofp.windows import WINDOW_NAMES, WINDOWS
 from app.rails.decision import FeatureValue
 
 __all__ = [
@@ -65,11 +65,12 @@ CARD_EXTRA_FEATURES: Final[tuple[str, ...]] = ("amount_to_mean_7d", "amount_zsco
 def kind_feature_names(kind: EntityKind) -> tuple[str, ...]:
     """The names of ``kind``'s features in layout order (the order the state emits values in).
 
-    Layout: for each window (shortest first) the ``WINDOW_AGGREGATES`` then the kind's distinct
-    counts; then ``time_since_prev_s``; then, for cards, ``CARD_EXTRA_FEATURES``.
+    Layout: for each window, longest first (so each window's start bounds the next search), the
+    ``WINDOW_AGGREGATES`` then the kind's distinct counts; then ``time_since_prev_s``; then, for
+    cards, ``CARD_EXTRA_FEATURES``. The layout is internal: snapshots are keyed by name.
     """
     names: list[str] = []
-    for window in WINDOW_NAMES:
+    for window in sorted(WINDOW_NAMES, key=WINDOWS.__getitem__, reverse=True):
         stems = WINDOW_AGGREGATES + tuple(stem for _, stem in DISTINCT_FIELDS[kind])
         names.extend(f"{kind}.{stem}_{window}" for stem in stems)
     names.append(f"{kind}.time_since_prev_s")

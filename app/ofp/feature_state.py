@@ -31,6 +31,8 @@ STATE_FORMAT: Final = "ofp.feature_state.v1"
 # Compact an entity's log once this many leading entries are dead and they are half of it:
 # amortised O(1) per eviction, and small logs never pay for compaction.
 _COMPACT_MIN_DEAD: Final = 64
+# Txn fields typed ``str | None``: the only distinct-count fields whose None must be skipped.
+_NULLABLE_FIELDS: Final = frozenset({"device_id", "ip_id"})
 
 
 def _keys_getter(fields: tuple[str, ...]) -> Callable[[Txn], DistinctKeys]:
@@ -49,12 +51,12 @@ def _keys_getter(fields: tuple[str, ...]) -> Callable[[Txn], DistinctKeys]:
 class _Kind:
     """Per-kind constants plus that kind's entities, so the hot loops do no name lookups."""
 
-    __slots__ = ("card_extras", "empty", "entities", "id_field", "keys", "n_dist", "nones")
+    __slots__ = ("card_extras", "empty", "entities", "id_field", "keys", "nones", "nullable")
 
     def __init__(self, kind: EntityKind, id_field: str) -> None:
         fields = tuple(field for field, _ in DISTINCT_FIELDS[kind])
         self.id_field = id_field
-        self.n_dist = len(fields)
+        self.nullable = tuple(field in _NULLABLE_FIELDS for field in fields)
         self.keys = _keys_getter(fields)
         self.card_extras = kind == "card"
         self.entities: dict[str, EntityWindows] = {}
@@ -62,7 +64,7 @@ class _Kind:
         self.nones: tuple[None, ...] = (None,) * n_values
         # Values of an entity with no history, produced by the same code path as any other.
         empty: list[FeatureValue] = []
-        EntityWindows(self.n_dist, squares=self.card_extras).values_into(
+        EntityWindows(self.nullable, squares=self.card_extras).values_into(
             0, 0, self.card_extras, empty
         )
         self.empty = tuple(empty)
@@ -153,7 +155,7 @@ class FeatureState:
                 continue
             entity = kind.entities.get(eid)
             if entity is None:
-                entity = kind.entities[eid] = EntityWindows(kind.n_dist, squares=kind.card_extras)
+                entity = kind.entities[eid] = EntityWindows(kind.nullable, squares=kind.card_extras)
             entity.insert(ts, amount, declined, stepped_up, kind.keys(txn))
         if wm is None or ts > wm:
             self._watermark_us = ts

@@ -31,7 +31,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from app.objectstore.base import ObjectStore
-from app.rails.bundle import ScorecardBundle, bundle_bytes, bundle_ref, parse_bundle
+from app.rails.bundle import (
+    BundleInvalidError,
+    ScorecardBundle,
+    bundle_bytes,
+    bundle_ref,
+    parse_bundle,
+)
 from app.rails.canonical_json import canonical_dumps, canonical_loads
 from app.rails.decision import BundleRef
 from app.rails.digests import Digest
@@ -156,6 +162,7 @@ class RegistryStore:
             BundleRefInvalidError: ``ref`` is not a digest.
             BundleNotFoundError: no bundle has that digest.
             DigestMismatchError: the stored bytes were changed.
+            BundleInvalidError: the stored object is not a canonical, valid bundle.
         """
         digest_hex = _digest_hex(ref)
         key = _bundle_key(digest_hex)
@@ -169,7 +176,13 @@ class RegistryStore:
                 f"no bundle sha256:{digest_hex} in the registry; "
                 "list bundles with 'fp registry list' or store one with 'fp registry put'"
             ) from None
-        bundle = parse_bundle(canonical_loads(data), source=key)
+        try:
+            bundle = parse_bundle(canonical_loads(data), source=key)
+        except ValueError as exc:  # orjson's JSONDecodeError
+            raise BundleInvalidError(key, [f"not JSON: {exc}"]) from exc
+        if bundle_bytes(bundle) != data:  # keeps "key digest == ref digest" for every reader
+            raise BundleInvalidError(key, ["stored bytes are not the bundle's canonical JSON; "
+                                           "store bundles with 'fp registry put' only"])
         if isinstance(ref, BundleRef) and bundle_ref(bundle) != ref:
             raise BundleNotFoundError(
                 f"bundle sha256:{digest_hex} is {bundle.bundle_id} v{bundle.version} in scope "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.cli.sr_cmd import sr_run
-from app.ig.receipt_log import read_receipts
+from app.ig.receipt_log import ReceiptFollower
 from app.objectstore.config import open_object_store
 from app.profiles.loader import Profile
 from app.profiles.wiring import TansuBroker
@@ -57,12 +57,14 @@ class RunSummary:
         return out
 
 
-async def _run_receipts(profile: Profile, run_id: str) -> tuple[Counter[str], Counter[str]]:
+async def _count_new_receipts(profile: Profile, run_id: str, follower: ReceiptFollower,
+                              decisions: Counter[str], reasons: Counter[str]) -> None:
+    """Add the receipts of ``run_id`` written since the follower's last poll to the counters."""
     async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
-        receipts = [r for r in await read_receipts(store) if r.run_id == run_id]
-    decisions = Counter(r.decision.value for r in receipts)
-    reasons = Counter(c.value for r in receipts for c in r.reason_codes)
-    return decisions, reasons
+        for receipt in await follower.poll(store):
+            if receipt.run_id == run_id:
+                decisions[receipt.decision.value] += 1
+                reasons.update(c.value for c in receipt.reason_codes)
 
 
 async def _planned_rows(profile: Profile, facts_key: str) -> int:
@@ -106,8 +108,9 @@ def start_run(profile: Profile, profile_arg: str, world: str, scenario: str, *,
         summary.planned_rows = asyncio.run(_planned_rows(profile,
                                                          outcome.ready.run_facts.object_key))
         last_change, last_total = time.monotonic(), -1
+        follower, decisions, reasons = ReceiptFollower(), Counter[str](), Counter[str]()
         while True:
-            decisions, reasons = asyncio.run(_run_receipts(profile, outcome.run_id))
+            asyncio.run(_count_new_receipts(profile, outcome.run_id, follower, decisions, reasons))
             total = decisions["ADMIT"] + decisions["QUARANTINE"] + decisions["DUPLICATE"]
             _progress(total, summary.planned_rows)
             if total != last_total:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.objectstore.local import OBJECT_FILE_SUFFIX, LocalObjectStore
-from app.rails.bundle import bundle_ref
+from app.rails.bundle import BundleInvalidError, bundle_bytes, bundle_ref
+from app.rails.canonical_json import canonical_loads, pretty_dumps, sha256_hex
 from app.rails.errors import DigestMismatchError
 from app.rails.governance import FactType
 from app.rails.policy_rev import policy_rev_of
@@ -258,3 +259,12 @@ async def test_activation_fact_names_previous_and_new_bundle(registry: RegistryS
     assert fact.details == {"bundle_id": "test-scorecard", "version": 1, "seq": 1,
                             "reason": "first"}
     assert activation_fact(activation, rev).fact_id == fact.fact_id
+
+
+async def test_foreign_non_canonical_object_under_a_bundle_key_is_refused(
+        registry: RegistryStore, store: LocalObjectStore) -> None:
+    body = pretty_dumps(canonical_loads(bundle_bytes(make_bundle())))
+    digest_hex = sha256_hex(body)
+    await store.put(f"registry/bundles/{digest_hex}.json", body)
+    with pytest.raises(BundleInvalidError, match="canonical"):
+        await registry.get_bundle(digest_hex)
