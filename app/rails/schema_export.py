@@ -23,9 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.rails.canonical_json import pretty_dumps
 from app.rails.anomaly import HotPathAnomaly
 from app.rails.bundle import ScorecardBundle
+from app.rails.canonical_json import pretty_dumps
 from app.rails.control import RunReady
 from app.rails.decision import DecisionRecord
 from app.rails.digests import Digest
