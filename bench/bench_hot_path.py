@@ -16,13 +16,14 @@ Method (one broker, one run; every phase on its own topic prefix):
    traffic and rtdl topics) and a fresh consumer group. The workers are started on the *empty*
    traffic topic and we wait until the group is stable and every worker owns traffic partitions
    (4 partitions, read from ``/v1/health``); only then is the admitted traffic copied in, byte
-   for byte (key, value, headers, same partition; fresh timestamps) from memory, as fast as the
-   producer goes (~1 s). Starting the workers after the copy would let the first worker take all
-   partitions and decide for seconds before the second one joins and the rebalance makes both
-   rebuild state: that measures the rebalance, not the hot path. Decisions/s is reported two ways:
-   decisions / (last - first decision record timestamp) and decisions / (last decision record
-   timestamp - start of the copy). Right before each k the raw pass-through below runs on the
-   same admitted traffic, so each ratio compares numbers taken moments apart on this noisy box.
+   for byte (key, value, headers, same partition; fresh timestamps) from memory in hand-built
+   batches (~40 k records/s even on a busy box). Starting the workers after the copy would let
+   the first worker take all partitions and decide for seconds before the second one joins and
+   the rebalance makes both rebuild state: that measures the rebalance, not the hot path.
+   Decisions/s is reported two ways: decisions / (last - first decision record timestamp) and
+   decisions / (last decision record timestamp - start of the copy). Right before each k the
+   raw pass-through below runs on the same admitted traffic, so each ratio compares numbers
+   taken moments apart on this noisy box.
 3. Raw pass-through: ``bench_bus_passthrough._passthrough`` (consume, JSON decode, encode,
    produce, no logic) over the admitted traffic topic into a scratch topic.
 4. Latency, for each offered rate R (default 200 and 500 events/s): one idle hot-path worker on a
@@ -38,8 +39,13 @@ Method (one broker, one run; every phase on its own topic prefix):
 The degrade posture is pinned to NORMAL in every hot-path worker: the deliberate backlog of a
 throughput phase would otherwise push the ladder to DEGRADED mid-measurement.
 
-Run: ``python -m bench.bench_hot_path`` (small world, 3 days: ~42 k traffic rows, ~10 min);
-``--quick`` = tiny world and 15 s latency windows (~3-4 min). Writes a JSON summary to
+CPU: each phase also prints the CPU each worker, the broker, this script and every *other*
+process on the box used meanwhile (from ``/proc``), and the load average: on a shared 2-core box
+the other processes explain most of the spread between runs.
+
+Run: ``python -m bench.bench_hot_path`` (small world, 2 days: ~28 k traffic rows, ~14 k
+authorisations; ~10 min while the hot path decides ~150/s); ``--days N`` for more;
+``--quick`` = tiny world (~10 k rows) and 15 s latency windows (~5 min). Writes a JSON summary to
 ``.cache/bench/hot_path.json``.
 """
 
@@ -49,6 +55,7 @@ import argparse
 import asyncio
 import heapq
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -70,9 +77,11 @@ from app.runtime.supervisor import WorkerProcess
 from app.sr.run_request import RunRequest
 from bench.bench_bus_passthrough import _create_topics, _passthrough
 from bench.common import (
+    box_busy_cpu_s,
     broker_dir,
     free_port,
     metric_sum,
+    proc_cpu_s,
     proc_memory_mb,
     run_facts,
     write_profile,
@@ -95,6 +104,7 @@ class Env:
     root: Path
     state_dir: Path
     bootstrap: str
+    broker_pid: int
 
     def spawn(self, name: str, app_id: str, agents: list[str],
               policy_patch: dict[str, Any] | None = None) -> WorkerProcess:
@@ -107,6 +117,31 @@ class Env:
                           "oracle_root": str(self.root / "oracle"),
                           "worker": {"agents": agents}})
         return WorkerProcess(str(path), port, self.root / f"{name}.log").start()
+
+
+class CpuProbe:
+    """CPU used between start and ``stop()``, in % of one core: each worker, the broker, this
+    script, and every other process on the box (the box has ``os.cpu_count() * 100`` %)."""
+
+    def __init__(self, workers: list[WorkerProcess], broker_pid: int) -> None:
+        self.pids = {f"w{i}": w.proc.pid for i, w in enumerate(workers) if w.proc is not None}
+        self.pids |= {"broker": broker_pid, "bench": os.getpid()}
+        self.t0, self.box0 = time.monotonic(), box_busy_cpu_s()
+        self.cpu0 = {k: proc_cpu_s(pid) for k, pid in self.pids.items()}
+
+    def stop(self) -> dict[str, float]:
+        dt = time.monotonic() - self.t0
+        used = {k: (proc_cpu_s(pid) - self.cpu0[k]) / dt * 100 for k, pid in self.pids.items()}
+        box = (box_busy_cpu_s() - self.box0) / dt * 100
+        return {**{k: round(v, 1) for k, v in used.items()},
+                "others": round(box - sum(used.values()), 1), "box": round(box, 1),
+                "seconds": round(dt, 1)}
+
+
+def _fmt_cpu(cpu: dict[str, float]) -> str:
+    ours = ", ".join(f"{k} {v:.0f}" for k, v in cpu.items() if k not in ("box", "seconds"))
+    return (f"cpu over {cpu['seconds']:.0f}s, % of one core: {ours} (box {cpu['box']:.0f} of "
+            f"{(os.cpu_count() or 1) * 100}; load avg {os.getloadavg()[0]:.1f})")
 
 
 # ---------------------------------------------------------------- broker helpers
@@ -154,7 +189,8 @@ async def _feed(bootstrap: str, topic: str, records: list[Record],
                 rate: float | None = None) -> Feed:
     """Produce ``records`` (key, value, headers, partition kept) into ``topic``.
 
-    ``rate`` None = as fast as the producer goes; else record i is sent at t0 + i/rate.
+    ``rate`` None = as fast as possible: whole batches built by hand (``send_batch``), so the
+    copy outruns the hot path by far; else record i is sent at t0 + i/rate (``send``, 5 ms linger).
     """
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=262_144)
     await producer.start()
@@ -162,15 +198,14 @@ async def _feed(bootstrap: str, topic: str, records: list[Record],
     try:
         n, i = len(records), 0
         wall_start, t0 = time.time(), time.perf_counter()
-        while i < n:
-            if rate is None:
-                due = n
-            else:
-                elapsed = time.perf_counter() - t0
-                due = min(n, int(elapsed * rate) + 1)
-                if due <= i:
-                    await asyncio.sleep(max(0.0005, i / rate - elapsed))
-                    continue
+        if rate is None:
+            futures = await _send_batches(producer, topic, records)
+        while rate is not None and i < n:
+            elapsed = time.perf_counter() - t0
+            due = min(n, int(elapsed * rate) + 1)
+            if due <= i:
+                await asyncio.sleep(max(0.0005, i / rate - elapsed))
+                continue
             for r in records[i:due]:
                 futures.append(await producer.send(topic, r.value, key=r.key,
                                                    partition=r.partition,
@@ -182,6 +217,27 @@ async def _feed(bootstrap: str, topic: str, records: list[Record],
     finally:
         await producer.stop()
     return Feed(len(records), wall_start, sent - t0, acked - t0)
+
+
+async def _send_batches(producer: AIOKafkaProducer, topic: str,
+                        records: list[Record]) -> list[Any]:
+    """Every record into its partition, in order, as hand-built batches of <= 256 kB."""
+    futures: list[Any] = []
+    open_batches: dict[int, Any] = {}
+    for r in records:
+        batch = open_batches.get(r.partition)
+        if batch is None:
+            batch = open_batches[r.partition] = producer.create_batch()
+        if batch.append(key=r.key, value=r.value, timestamp=None,
+                        headers=list(r.headers or ())) is None:  # full: ship it, start anew
+            batch.close()
+            futures.append(await producer.send_batch(batch, topic, partition=r.partition))
+            batch = open_batches[r.partition] = producer.create_batch()
+            batch.append(key=r.key, value=r.value, timestamp=None, headers=list(r.headers or ()))
+    for partition, batch in open_batches.items():
+        batch.close()
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
+    return futures
 
 
 def _admission_order(records: list[Record]) -> list[Record]:
@@ -281,6 +337,7 @@ def _admit(env: Env, scale: str, days: int) -> tuple[list[Record], dict[str, Any
     try:
         worker.wait_ready(120)
         profile = load_profile(worker.profile)
+        probe = CpuProbe([worker], env.broker_pid)
         t1 = time.monotonic()
         outcome = asyncio.run(sr_run(profile, RunRequest(
             world_locator=str(locator.path), scenario_id="baseline",
@@ -289,6 +346,7 @@ def _admit(env: Env, scale: str, days: int) -> tuple[list[Record], dict[str, Any
             raise SystemExit(f"SR did not declare the run READY: {outcome}")
         count, _ = asyncio.run(_log_end_wait(env.bootstrap, traffic, rows, 900, 60))
         admit_s = time.monotonic() - t1
+        cpu = probe.stop()
         mem = _memory(worker)
     finally:
         worker.stop()
@@ -297,12 +355,13 @@ def _admit(env: Env, scale: str, days: int) -> tuple[list[Record], dict[str, Any
     facts = {"world": f"{scale}/{days}d", "seed": SEED, "generate_s": round(gen_s, 1),
              "pack_traffic_rows": rows, "admitted": len(records), "by_type": dict(types),
              "admit_s": round(admit_s, 1), "admissions_per_s": round(count / admit_s, 1),
-             "ingest_worker_mem_mb": mem, "ingest_log": _log_facts(worker.log_path),
+             "ingest_worker_mem_mb": mem, "cpu_pct": cpu, "ingest_log": _log_facts(worker.log_path),
              "run_id": outcome.run_id}
     print(f"admission: world {scale}/{days}d generated in {gen_s:.1f}s; {len(records):,} of "
           f"{rows:,} traffic rows admitted in {admit_s:.1f}s (~{count / admit_s:,.0f}/s incl. "
           f"SR verification) - auth_request {types['auth_request']:,}, "
           f"others {len(records) - types['auth_request']:,}", flush=True)
+    print(f"  {_fmt_cpu(cpu)}", flush=True)
     if len(records) < rows:
         print(f"  WARNING: only {len(records):,}/{rows:,} traffic rows admitted", flush=True)
     return records, facts
@@ -327,8 +386,10 @@ def _throughput(env: Env, k: int, records: list[Record], auths: int) -> dict[str
         for w in workers:
             w.wait_ready(120)
         spread, owners = _wait_spread(workers, traffic)
+        probe = CpuProbe(workers, env.broker_pid)
         feed = asyncio.run(_feed(env.bootstrap, traffic, records))
         count, _ = asyncio.run(_log_end_wait(env.bootstrap, rtdl, auths, 900, 60))
+        cpu = probe.stop()
         mems = [_memory(w) for w in workers]
         per_worker = [metric_sum(w.base_url, "fp_df_decisions_total") for w in workers]
         postures = {p: sum(metric_sum(w.base_url, "fp_df_decisions_total", posture=p)
@@ -354,7 +415,7 @@ def _throughput(env: Env, k: int, records: list[Record], auths: int) -> dict[str
         "feed_acked_s": round(feed.acked_s, 2), "partitions_spread": spread,
         "owners": owners, "per_worker_decisions": per_worker, "by_posture": postures,
         "anomalies": anomalies, "worker_mem_mb": mems, "logs": logs,
-        "rtdl_log_end": count,
+        "rtdl_log_end": count, "cpu_pct": cpu,
     }
     print(f"throughput, {k} worker(s): {n:,} decisions ({len(triggers):,} distinct of {auths:,} "
           f"auth_requests) - {n / span_s:,.0f} decisions/s over the decision span "
@@ -366,6 +427,10 @@ def _throughput(env: Env, k: int, records: list[Record], auths: int) -> dict[str
           f"{[int(x) for x in per_worker]}; posture {used}; anomalies {int(anomalies)}",
           flush=True)
     print(f"  memory at end: {_fmt_mem(mems)}", flush=True)
+    print(f"  {_fmt_cpu(cpu)}", flush=True)
+    if feed.acked_s > 0.25 * wall_s:
+        print(f"  NOTE: the copy took {feed.acked_s:.1f}s of {wall_s:.1f}s: decisions/s may be "
+              "limited by the feed, not the hot path", flush=True)
     _warn_logs(logs, expected_prepared=PARTITIONS)
     return result
 
@@ -390,8 +455,10 @@ def _latency(env: Env, rate: float, records: list[Record], seconds: float) -> di
     try:
         worker.wait_ready(120)
         _, owners = _wait_spread([worker], traffic)
+        probe = CpuProbe([worker], env.broker_pid)
         feed = asyncio.run(_feed(env.bootstrap, traffic, chosen, rate))
         asyncio.run(_log_end_wait(env.bootstrap, rtdl, auths, 300, 30))
+        cpu = probe.stop()
         mem = _memory(worker)
         hist_sum = metric_sum(worker.base_url, "fp_df_decision_seconds_sum")
         hist_n = metric_sum(worker.base_url, "fp_df_decision_seconds_count")
@@ -408,7 +475,7 @@ def _latency(env: Env, rate: float, records: list[Record], seconds: float) -> di
     result: dict[str, Any] = {
         "offered_rate": rate, "achieved_rate": round(feed.rate, 1), "records": feed.records,
         "seconds": round(feed.send_s, 1), "auth_requests": auths, "decisions": len(lat_ms),
-        "owners": owners, "worker_mem_mb": mem, "logs": logs,
+        "owners": owners, "worker_mem_mb": mem, "logs": logs, "cpu_pct": cpu,
         "worker_histogram_mean_ms": round(hist_sum / hist_n * 1000, 2) if hist_n else None,
     }
     if lat_ms:
@@ -421,9 +488,11 @@ def _latency(env: Env, rate: float, records: list[Record], seconds: float) -> di
               f"{result['max_ms']:.0f} ms, mean {result['mean_ms']:.1f} ms", flush=True)
     else:
         print(f"latency at {rate:g} events/s: NO decisions", flush=True)
-    print(f"  worker's own fp_df_decision_seconds mean (to broker ack): "
-          f"{result['worker_histogram_mean_ms']} ms; memory at end: {_fmt_mem([mem])}",
-          flush=True)
+    hist = result["worker_histogram_mean_ms"]
+    odd = " (implausible: more than a day)" if hist is not None and hist > 86_400_000 else ""
+    print(f"  worker's own fp_df_decision_seconds mean (to broker ack): {hist} ms{odd}; "
+          f"memory at end: {_fmt_mem([mem])}", flush=True)
+    print(f"  {_fmt_cpu(cpu)}", flush=True)
     _warn_logs(logs, expected_prepared=PARTITIONS)
     return result
 
@@ -435,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["tiny", "small"], default=None)
     parser.add_argument("--days", type=int, default=None,
-                        help="days of authorisations (default: small 3, tiny 7)")
+                        help="days of authorisations (default: small 2, tiny 7)")
     parser.add_argument("--rates", type=float, nargs="+", default=[200.0, 500.0],
                         help="offered loads for the latency phases, events/s")
     parser.add_argument("--latency-seconds", type=float, default=None,
@@ -445,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
     scale = args.scale or ("tiny" if args.quick else "small")
-    days = args.days or (7 if scale == "tiny" else 3)
+    days = args.days or (7 if scale == "tiny" else 2)
     lat_s = args.latency_seconds or (15.0 if args.quick else 40.0)
     print(f"# bench_hot_path world={scale}/{days}d seed={SEED} partitions={PARTITIONS} "
           f"rates={args.rates} latency_window={lat_s:g}s {run_facts()}", flush=True)
@@ -458,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     keep = args.keep
     try:
         with broker_dir() as (broker, state_dir):
-            env = Env(Path(tmp), state_dir, broker.bootstrap)
+            env = Env(Path(tmp), state_dir, broker.bootstrap, broker.pid)
             records, summary["admission"] = _admit(env, scale, days)
             auths = summary["admission"]["by_type"].get("auth_request", 0)
             summary["throughput"] = {}

@@ -15,8 +15,8 @@ from typing import Any
 from app.eb.embedded_broker import BrokerState, EmbeddedBroker
 
 __all__ = [
-    "broker_dir", "embedded_broker", "free_port", "merged", "metric_sum", "proc_memory_mb",
-    "run_facts", "summarize", "write_profile",
+    "box_busy_cpu_s", "broker_dir", "embedded_broker", "free_port", "merged", "metric_sum",
+    "proc_cpu_s", "proc_memory_mb", "run_facts", "summarize", "write_profile",
 ]
 
 
@@ -116,6 +116,26 @@ def proc_memory_mb(pid: int) -> dict[str, float]:
     except OSError:
         pass
     return out
+
+
+def proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from ``/proc/<pid>/stat``."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def box_busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy (every core, all processes), /proc/stat."""
+    import os
+
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

@@ -18,8 +18,9 @@ from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import Any, Final
 
-from app.ofp.entity_windows import DistinctKeys, EntityWindows
+from app.ofp.entity_windows import SCAN_MAX_EVENTS, EntityWindows
 from app.ofp.feature_set import DISTINCT_FIELDS, FeatureValue, kind_feature_names
+from app.ofp.running_window import DistinctKeys
 from app.ofp.txn import ENTITY_ID_FIELDS, ENTITY_KINDS, EntityKind, Txn
 from app.ofp.windows import RETENTION_US
 from app.rails.errors import ContractError
@@ -65,7 +66,7 @@ class _Kind:
         # Values of an entity with no history, produced by the same code path as any other.
         empty: list[FeatureValue] = []
         EntityWindows(self.nullable, squares=self.card_extras).values_into(
-            0, 0, self.card_extras, empty
+            0, 0, self.card_extras, SCAN_MAX_EVENTS, empty
         )
         self.empty = tuple(empty)
         if len(self.empty) != n_values:
@@ -81,12 +82,26 @@ _TEMPLATE: Final[dict[str, FeatureValue]] = dict.fromkeys(_LAYOUT)
 class FeatureState:
     """Windowed per-entity aggregates over applied txns, queried as of a trigger's event time."""
 
-    __slots__ = ("_heap", "_kinds", "_lateness_us", "_seq", "_watermark_us")
+    __slots__ = ("_heap", "_kinds", "_lateness_us", "_scan_max", "_seq", "_watermark_us")
 
-    def __init__(self, *, allowed_lateness_us: int = DEFAULT_ALLOWED_LATENESS_US) -> None:
+    def __init__(
+        self,
+        *,
+        allowed_lateness_us: int = DEFAULT_ALLOWED_LATENESS_US,
+        scan_max_events: int = SCAN_MAX_EVENTS,
+    ) -> None:
+        """Args:
+        allowed_lateness_us: how far (event time) behind the watermark a trigger may be and
+            still be served exactly; also how long evicted state is kept beyond 7d.
+        scan_max_events: a speed knob only (window size above which running state is kept);
+            values never depend on it, and tests set it low to exercise both paths.
+        """
         if allowed_lateness_us < 0:
             raise ContractError(f"allowed_lateness_us must be >= 0, got {allowed_lateness_us}")
+        if scan_max_events < 0:
+            raise ContractError(f"scan_max_events must be >= 0, got {scan_max_events}")
         self._lateness_us = allowed_lateness_us
+        self._scan_max = scan_max_events
         self._kinds = tuple(
             _Kind(kind, field) for kind, field in zip(ENTITY_KINDS, ENTITY_ID_FIELDS, strict=True)
         )
@@ -121,6 +136,7 @@ class FeatureState:
         t_us = trigger.ts_us
         amount = trigger.amount_minor
         out: list[FeatureValue] = []
+        scan_max = self._scan_max
         for kind in self._kinds:
             eid = getattr(trigger, kind.id_field)
             if eid is None:
@@ -130,7 +146,7 @@ class FeatureState:
             if entity is None:
                 out.extend(kind.empty)
             else:
-                entity.values_into(t_us, amount, kind.card_extras, out)
+                entity.values_into(t_us, amount, kind.card_extras, scan_max, out)
         wm = self._watermark_us
         complete = wm is None or t_us >= wm - self._lateness_us
         # Copying a template and overwriting is cheaper than growing a fresh 180-key dict; the
@@ -223,15 +239,19 @@ class FeatureState:
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> FeatureState:
-        """Load a ``to_state`` dump; raises ``ContractError`` for another format."""
+    def from_state(cls, state: Mapping[str, Any], **options: int) -> FeatureState:
+        """Load a ``to_state`` dump (``options``: speed knobs such as ``scan_max_events``).
+
+        Raises:
+            ContractError: the dump has another format or is malformed.
+        """
         if state.get("format") != STATE_FORMAT:
             raise ContractError(
                 f"ofp state format {state.get('format')!r} is not {STATE_FORMAT!r}; "
                 "rebuild the state by replaying the input instead"
             )
         try:
-            fs = cls(allowed_lateness_us=int(state["allowed_lateness_us"]))
+            fs = cls(allowed_lateness_us=int(state["allowed_lateness_us"]), **options)
             for row in state["txns"]:
                 ts, amount, card, account, customer, device, ip, merchant, dec, step = row
                 fs.apply(Txn(ts, amount, card, account, customer, device, ip, merchant, dec, step))
