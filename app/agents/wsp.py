@@ -31,7 +31,7 @@ from app.runtime.ig_metrics import WSP_LAG_SECONDS, WSP_ROWS
 from app.runtime.structured_log import log_event
 from app.tables.wsp import WSP_CHECKPOINT_TABLE
 from app.wsp.checkpoint import WspCheckpoint, advance, checkpoint_key, resume_rows
-from app.wsp.framing import frame, ingress_record
+from app.wsp.framing import frame, ingress_partition, ingress_record
 from app.wsp.merge import plan_rows
 from app.wsp.pacing import Pacer
 from app.wsp.stream_plan import StreamPlan, plan_for
@@ -58,6 +58,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     s3 = wiring.object_store if isinstance(wiring.object_store, S3ObjectStoreConfig) else None
     policy = ctx.profile.policy
     cap = policy.testing.max_rows_per_output if policy.testing.mode == "smoke" else None
+    precedence = policy.ingest.partition_key_precedence
 
     async def stream_run(ready: RunReady) -> None:
         view = RunFactsView.model_validate_json(
@@ -77,7 +78,9 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                 envelope = frame(row, plan.output(row.output_id), view,
                                  now_micros=_emission_micros)
                 key, value = ingress_record(envelope)
-                pending.append((row.output_id, await publish(app, ingress_name, key, value)))
+                partition = ingress_partition(envelope, precedence, ctx.partitions)
+                pending.append((row.output_id, await publish(app, ingress_name, key, value,
+                                                             partition=partition)))
                 if len(pending) >= CHUNK_ROWS:
                     await _advance(plan, pending, done)
             await _advance(plan, pending, done)

@@ -223,7 +223,7 @@ class EntityWindows:
             running = running or win is not None
             if lo != prev_lo:  # nested windows with the same start have the same values
                 prev_lo = lo
-                if win is None:
+                if win is None or n == 0:
                     block = self._slice_block(lo, hi)
                 else:
                     mx = win.max_amount(amt, hi)

@@ -111,7 +111,7 @@ def start_run(profile: Profile, profile_arg: str, world: str, scenario: str, *,
         follower, decisions, reasons = ReceiptFollower(), Counter[str](), Counter[str]()
         while True:
             asyncio.run(_count_new_receipts(profile, outcome.run_id, follower, decisions, reasons))
-            total = decisions["ADMIT"] + decisions["QUARANTINE"] + decisions["DUPLICATE"]
+            total = decisions["ADMIT"] + decisions["QUARANTINE"]  # re-sends are no new rows
             _progress(total, summary.planned_rows)
             if total != last_total:
                 last_change, last_total = time.monotonic(), total

@@ -17,13 +17,14 @@ holds no emission time, so a re-framed row is byte-identical where it matters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from app.rails.dedupe_key import dedupe_key
 from app.rails.envelope import CanonicalEnvelope, dump_envelope
 from app.rails.errors import ContractError
 from app.rails.ids import engine_event_id
+from app.rails.partition_key import derive_partition_key, kafka_partition, partition_key_bytes
 from app.rails.pins import ContextPins
 from app.rails.timefmt import epoch_micros_to_ts
 from app.wsp.row_source import SourceRow
@@ -98,10 +99,21 @@ def frame(row: SourceRow, output: PlannedOutput, context: RunContext, *,
 
 
 def ingress_record(envelope: CanonicalEnvelope) -> tuple[bytes, bytes]:
-    """``(key, value)`` for ``fp.ig.ingress.v1``: IG's dedupe key and the canonical bytes.
-
-    The key is ``dedupe_key(run_id, event_type, event_id)``, so every re-send of a row lands on
-    the partition that holds its dedupe state.
-    """
+    """``(key, value)`` for ``fp.ig.ingress.v1``: IG's dedupe key and the canonical bytes."""
     key = dedupe_key(envelope.run_id, envelope.event_type, envelope.event_id)
     return key, dump_envelope(envelope)
+
+
+def ingress_partition(envelope: CanonicalEnvelope, precedence: Sequence[str],
+                      partitions: int) -> int:
+    """The ingress partition of a row: the bus partition IG will publish it to.
+
+    WSP sends each row to the ingress partition numbered like the traffic partition its
+    partition key maps to, so one IG partition feeds one traffic partition and the rows of an
+    entity reach the hot path in WSP's event-time order. (Keyed by dedupe key alone, the rows of
+    one card crossed IG through different partitions, and faust's uneven fetching across them
+    put traffic partitions tens of hours out of event-time order at full speed.) Every re-send
+    of a row still lands on the same partition, where its dedupe state lives.
+    """
+    key = derive_partition_key(envelope, precedence)
+    return kafka_partition(partition_key_bytes(key), partitions)
