@@ -25,6 +25,9 @@ def run_facts() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, check=False).stdout.strip() or "unknown"
+        if subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "app", "world_engine"],
+                          capture_output=True, check=False).returncode == 1:
+            commit += "+dirty"  # uncommitted edits to the measured code
     except OSError:
         commit = "unknown"
     import os

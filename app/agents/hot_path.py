@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-import orjson
 
 from app.dl.ladder import transition_fact
 from app.eb.partition_reader import read_partition
 from app.eb.publish import publish
 from app.eb.topics import Topic
-from app.hotpath.bundle_resolution import resolve_active
+from app.hotpath.bundle_resolution import resolve_active_with_activation
 from app.hotpath.decided_log import scan_decided
 from app.hotpath.engine import DecisionContext, HotPath, StepResult
 from app.ig.run_directory import RunDirectory
@@ -38,7 +37,7 @@ from app.rails.decision import DecisionOutcome
 from app.rails.receipts import EbRef
 from app.rails.timefmt import epoch_micros_to_ts
 from app.registry.resolver import Resolution
-from app.registry.store import RegistryStore
+from app.registry.store import RegistryStore, activation_fact
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import bootstrap_servers
 from app.runtime.degrade_monitor import DegradeMonitor
@@ -73,6 +72,7 @@ class _Stage:
     rtdl: str
     audit: str
     resolution: Resolution | None = None
+    announced_activation: int | None = None
     prepared: set[int] = field(default_factory=set)
     decided: dict[int, dict[int, DecisionOutcome]] = field(default_factory=dict)
     next_offset: dict[int, int] = field(default_factory=dict)
@@ -100,8 +100,8 @@ class _Stage:
             anomalies += result.anomaly is not None
         acks = await asyncio.gather(*(future for future, _, _ in sends))  # raises: crash, redo
         now = time.time()
-        for (_, queued_ms, result), _meta in zip(sends, acks, strict=True):
-            _observe(result, queued_ms, now)
+        for (_, admitted_at_s, result), _meta in zip(sends, acks, strict=True):
+            _observe(result, admitted_at_s, now)
         self.monitor.note_batch(len(events), anomalies)
 
     def _step(self, raw: bytes, partition: int, offset: int, ctx: DecisionContext) -> StepResult:
@@ -150,7 +150,18 @@ class _Stage:
         return state is not None and state.status == "READY"
 
     async def refresh_registry(self) -> None:
-        self.resolution = await resolve_active(self.registry, self.ctx.profile.policy.decision)
+        """Re-resolve the ACTIVE bundle; announce an activation this worker has not announced.
+
+        Every worker announces what it sees; the fact id is a function of the activation, so
+        the copies are one fact to any consumer that dedupes on ``fact_id``.
+        """
+        self.resolution, activation = await resolve_active_with_activation(
+            self.registry, self.ctx.profile.policy.decision)
+        if activation is not None and activation.seq != self.announced_activation:
+            fact = activation_fact(activation, self.ctx.profile.policy_rev)
+            await (await publish(self.app, self.audit, fact.fact_id.encode(),
+                                 canonical_dumps(fact.model_dump(mode="json"))))
+            self.announced_activation = activation.seq
 
     async def tick(self) -> None:
         """DL: signals -> ladder -> posture stamp; a transition becomes a governance fact."""
@@ -192,27 +203,35 @@ class _Stage:
         self.next_offset.clear()
 
 
-def _observe(result: StepResult, queued_ms: float | None, now_s: float) -> None:
+def _observe(result: StepResult, admitted_at_s: float | None, now_s: float) -> None:
+    """Count one emitted record; ``admitted_at_s`` is the traffic record's timestamp (faust
+    gives it in seconds)."""
     if result.decision is not None:
         decision = result.decision
         DECISIONS.labels(decision.outcome.value, decision.posture.value).inc()
         EVENTS.labels("auth_request").inc()
-        if queued_ms:
-            DECISION_SECONDS.observe(max(0.0, now_s - queued_ms / 1000.0))
+        if admitted_at_s:
+            DECISION_SECONDS.observe(max(0.0, now_s - admitted_at_s))
     elif result.anomaly is not None:
         ANOMALIES.labels(result.anomaly.reason_code.value).inc()
 
 
+_RUN_ID_FIELD = b'"run_id":"'
+
+
 def _run_ids(records: Sequence[Any]) -> set[str]:
+    """Run ids the records name, found without a full parse (the step parses each record anyway).
+
+    Traffic records are canonical JSON, so ``"run_id":"<32 hex>"`` appears verbatim; a record
+    where it does not is left to the step, which reports it as an anomaly.
+    """
     ids: set[str] = set()
     for record in records:
-        value = record.message.value if hasattr(record, "message") else record.value
-        try:
-            body = orjson.loads(value or b"")
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(body, dict) and isinstance(body.get("run_id"), str):
-            ids.add(body["run_id"])
+        value = (record.message.value if hasattr(record, "message") else record.value) or b""
+        at = value.find(_RUN_ID_FIELD)
+        if at >= 0:
+            ids.add(value[at + len(_RUN_ID_FIELD):at + len(_RUN_ID_FIELD) + 32].decode(
+                "ascii", "replace"))
     return ids
 
 

@@ -15,9 +15,9 @@ from app.ofp.trigger_features import TXN_FEATURE_SET
 from app.rails.decision import FeatureSetRef
 from app.rails.errors import FraudPlatformError
 from app.registry.resolver import Resolution, bootstrap_pair, resolve
-from app.registry.store import RegistryStore
+from app.registry.store import Activation, RegistryStore
 
-__all__ = ["PROVIDED_FEATURE_SETS", "resolve_active"]
+__all__ = ["PROVIDED_FEATURE_SETS", "resolve_active", "resolve_active_with_activation"]
 
 PROVIDED_FEATURE_SETS: frozenset[FeatureSetRef] = frozenset(
     FeatureSetRef(name=name, version=version)
@@ -26,10 +26,18 @@ PROVIDED_FEATURE_SETS: frozenset[FeatureSetRef] = frozenset(
 
 async def resolve_active(registry: RegistryStore, policy: DecisionPolicy) -> Resolution:
     """Resolve the ACTIVE bundle of ``policy.scope`` against what the hot path provides."""
+    resolution, _ = await resolve_active_with_activation(registry, policy)
+    return resolution
+
+
+async def resolve_active_with_activation(registry: RegistryStore, policy: DecisionPolicy
+                                         ) -> tuple[Resolution, Activation | None]:
+    """Like :func:`resolve_active`, plus the activation that made the bundle ACTIVE (if any)."""
+    activation = None
     try:
-        ref, bundle, _ = await registry.active_bundle(policy.scope)
+        ref, bundle, activation = await registry.active_bundle(policy.scope)
         active = (ref, bundle)
     except FraudPlatformError:  # includes object-store errors: unreadable = unresolved
         active = None
     return resolve(active, PROVIDED_FEATURE_SETS, fallback=policy.on_unusable_bundle,
-                   bootstrap=bootstrap_pair())
+                   bootstrap=bootstrap_pair()), activation

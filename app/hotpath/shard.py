@@ -20,7 +20,10 @@ from app.rails.posture import Posture
 
 __all__ = ["Shard"]
 
-_EVICT_EVERY_US = 3_600_000_000
+_EVICT_FEATURES_EVERY_US = 3_600_000_000
+"""OFP evicts from a time-ordered heap: cheap, so every event-time hour."""
+_EVICT_GRAPH_EVERY_US = 24 * 3_600_000_000
+"""IEG eviction scans every edge, so once per event-time day (state stays under retention + 1 d)."""
 
 
 class Shard:
@@ -33,7 +36,8 @@ class Shard:
         self.topic, self.partition = topic, partition
         self.features = FeatureState(allowed_lateness_us=allowed_lateness_us)
         self.graph = EntityGraph()
-        self._evicted_bucket: int | None = None
+        self._features_bucket: int | None = None
+        self._graph_bucket: int | None = None
         self.applied = 0
 
     def snapshot(self, event: TrafficEvent, auth: AuthRequestV1, posture: Posture
@@ -61,9 +65,13 @@ class Shard:
         self.graph.note_offset(self.topic, self.partition, event.eb_ref.offset + 1)
         self.applied += 1
         watermark = self.graph.watermark_us
-        if watermark is not None and watermark // _EVICT_EVERY_US != self._evicted_bucket:
-            self._evicted_bucket = watermark // _EVICT_EVERY_US
+        if watermark is None:
+            return
+        if watermark // _EVICT_FEATURES_EVERY_US != self._features_bucket:
+            self._features_bucket = watermark // _EVICT_FEATURES_EVERY_US
             self.features.evict()
+        if watermark // _EVICT_GRAPH_EVERY_US != self._graph_bucket:
+            self._graph_bucket = watermark // _EVICT_GRAPH_EVERY_US
             self.graph.evict()
 
 

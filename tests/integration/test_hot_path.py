@@ -147,3 +147,31 @@ def test_graph_and_feature_queries_answer_for_a_decided_card(hot_run: HotRun) ->
     assert any(n["kind"] == "merchant" for n in body["neighbours"])
     status, body = hot_run.worker.get("/v1/graph/card/x?run_id=nothex")
     assert status == 400
+
+
+def test_an_activation_becomes_a_governance_fact_and_the_active_bundle(hot_run: HotRun) -> None:
+    """Last in the module: it changes the ACTIVE bundle (the replay test above pins the first)."""
+    from app.objectstore.config import open_object_store
+    from app.registry.resolver import load_bootstrap
+    from app.registry.store import RegistryStore
+
+    bundle = load_bootstrap().model_copy(update={"version": 2, "description": "test v2"})
+
+    async def activate() -> str:
+        async with open_object_store(hot_run.profile.wiring.object_store) as store:
+            registry = RegistryStore(store)
+            ref = await registry.put_bundle(bundle)
+            await registry.activate("auth", ref.digest.hex, at_utc="2026-11-24T00:00:00.000000Z",
+                                    reason="integration test")
+            return ref.digest.hex
+
+    digest = asyncio.run(activate())
+
+    def facts() -> tuple[bool, list[dict[str, Any]]]:
+        found = [body for r in hot_run.read(Topic.AUDIT)
+                 if (body := orjson.loads(r.value or b"")).get("record_type") == "governance_fact"
+                 and body["fact_type"] == "BUNDLE_ACTIVATED"]
+        return bool(found), found
+
+    found = wait_for(facts, 60, "a BUNDLE_ACTIVATED governance fact on the audit topic")
+    assert found[0]["to_value"] == digest
