@@ -61,20 +61,18 @@ class EntityWindows:
         "cu",
         "dead",
         "hi",
-        "nullable",
         "ts",
         "wins",
     )
 
-    def __init__(self, nullable: tuple[bool, ...], *, squares: bool) -> None:
+    def __init__(self, n_dist: int, *, squares: bool) -> None:
         """Args:
-        nullable: per distinct field, whether its value may be ``None`` (e.g. ``device_id``).
+        n_dist: how many distinct-count fields the entity's kind has (one log column each).
         squares: keep the sum of squared amounts (only cards need it, for the z-score).
         """
-        self.nullable = nullable
         self.ts: list[int] = []
         self.amt: list[int] = []
-        self.cols: Columns = tuple([] for _ in nullable)
+        self.cols: Columns = tuple([] for _ in range(n_dist))
         # Prefix sums, one longer than the log: amount, amount squared, declines, step-ups.
         self.cs: list[int] = [0]
         self.cq: list[int] | None = [0] if squares else None
@@ -98,7 +96,7 @@ class EntityWindows:
         if not tsl or ts >= tsl[-1]:
             tsl.append(ts)
             self.amt.append(amount)
-            for col, k in zip(self.cols, keys, strict=True):
+            for col, k in zip(self.cols, keys, strict=False):  # lengths fixed per kind
                 col.append(k)
             cs.append(cs[-1] + amount)
             if cq is not None:
@@ -182,18 +180,33 @@ class EntityWindows:
 
     def _sliced_into(self, t_us: int, lo7: int, hi: int, out: list[FeatureValue]) -> None:
         """Every window from log slices (no running state)."""
+        cols = self.cols
         if lo7 == hi:
-            out.extend(_ALL_ZEROS[len(self.cols)])
+            out.extend(_ALL_ZEROS[len(cols)])
             return
-        tsl = self.ts
+        tsl, amt, cs, cd, cu = self.ts, self.amt, self.cs, self.cd, self.cu
         lo = lo7
         prev_lo = -1
         block: Block = ()
         for w in _WINDOWS_DESC:
-            lo = bisect_left(tsl, t_us - w, lo, hi)
+            if w != _LONGEST_US:
+                lo = bisect_left(tsl, t_us - w, lo, hi)
             if lo != prev_lo:  # nested windows with the same start have the same values
                 prev_lo = lo
-                block = self._slice_block(lo, hi)
+                n = hi - lo
+                if n == 0:
+                    block = _ZEROS[len(cols)]
+                elif n == 1:
+                    a = amt[lo]
+                    block = (1, a, a, cd[hi] - cd[lo], cu[hi] - cu[lo])
+                    block += tuple([0 if col[lo] is None else 1 for col in cols])
+                else:
+                    distinct = []
+                    for col in cols:
+                        seen = set(col[lo:hi])
+                        distinct.append(len(seen) - (None in seen))  # None is no value
+                    block = (n, cs[hi] - cs[lo], max(amt[lo:hi]), cd[hi] - cd[lo], cu[hi] - cu[lo])
+                    block += tuple(distinct)
             out.extend(block)
 
     def _running_into(
@@ -246,10 +259,9 @@ class EntityWindows:
             a = amt[lo]
             block: Block = (1, a, a, cd[hi] - cd[lo], cu[hi] - cu[lo])
             return block + tuple([0 if col[lo] is None else 1 for col in cols])
-        block = (n, cs[hi] - cs[lo], max(amt[lo:hi]), cd[hi] - cd[lo], cu[hi] - cu[lo])
-        for col, may_be_none in zip(cols, self.nullable, strict=True):
+        distinct = []
+        for col in cols:
             seen = set(col[lo:hi])
-            if may_be_none:
-                seen.discard(None)
-            block += (len(seen),)
-        return block
+            distinct.append(len(seen) - (None in seen))  # None is no value
+        block = (n, cs[hi] - cs[lo], max(amt[lo:hi]), cd[hi] - cd[lo], cu[hi] - cu[lo])
+        return block + tuple(distinct)

@@ -32,8 +32,6 @@ STATE_FORMAT: Final = "ofp.feature_state.v1"
 # Compact an entity's log once this many leading entries are dead and they are half of it:
 # amortised O(1) per eviction, and small logs never pay for compaction.
 _COMPACT_MIN_DEAD: Final = 64
-# Txn fields typed ``str | None``: the only distinct-count fields whose None must be skipped.
-_NULLABLE_FIELDS: Final = frozenset({"device_id", "ip_id"})
 
 
 def _keys_getter(fields: tuple[str, ...]) -> Callable[[Txn], DistinctKeys]:
@@ -52,12 +50,12 @@ def _keys_getter(fields: tuple[str, ...]) -> Callable[[Txn], DistinctKeys]:
 class _Kind:
     """Per-kind constants plus that kind's entities, so the hot loops do no name lookups."""
 
-    __slots__ = ("card_extras", "empty", "entities", "id_field", "keys", "nones", "nullable")
+    __slots__ = ("card_extras", "empty", "entities", "id_field", "keys", "n_dist", "nones")
 
     def __init__(self, kind: EntityKind, id_field: str) -> None:
         fields = tuple(field for field, _ in DISTINCT_FIELDS[kind])
         self.id_field = id_field
-        self.nullable = tuple(field in _NULLABLE_FIELDS for field in fields)
+        self.n_dist = len(fields)
         self.keys = _keys_getter(fields)
         self.card_extras = kind == "card"
         self.entities: dict[str, EntityWindows] = {}
@@ -65,7 +63,7 @@ class _Kind:
         self.nones: tuple[None, ...] = (None,) * n_values
         # Values of an entity with no history, produced by the same code path as any other.
         empty: list[FeatureValue] = []
-        EntityWindows(self.nullable, squares=self.card_extras).values_into(
+        EntityWindows(self.n_dist, squares=self.card_extras).values_into(
             0, 0, self.card_extras, SCAN_MAX_EVENTS, empty
         )
         self.empty = tuple(empty)
@@ -171,11 +169,12 @@ class FeatureState:
                 continue
             entity = kind.entities.get(eid)
             if entity is None:
-                entity = kind.entities[eid] = EntityWindows(kind.nullable, squares=kind.card_extras)
+                entity = kind.entities[eid] = EntityWindows(kind.n_dist, squares=kind.card_extras)
             entity.insert(ts, amount, declined, stepped_up, kind.keys(txn))
         if wm is None or ts > wm:
             self._watermark_us = ts
-            self.evict()
+            if self._heap[0][0] < ts - RETENTION_US - self._lateness_us:
+                self.evict()
 
     def evict(self) -> int:
         """Drop every txn older than ``horizon_us``; returns how many were dropped.
