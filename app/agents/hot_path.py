@@ -76,23 +76,39 @@ class _Stage:
     prepared: set[int] = field(default_factory=set)
     decided: dict[int, dict[int, DecisionOutcome]] = field(default_factory=dict)
     next_offset: dict[int, int] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def process(self, events: Sequence[Any]) -> None:
+        """One batch, under the lock a revocation also takes (state never changes mid-batch)."""
+        async with self.lock:
+            await self._process(events)
+
+    async def _process(self, events: Sequence[Any]) -> None:
         await self.directory.refresh(_run_ids(events))
         if self.resolution is None:
             await self.refresh_registry()
         if self.monitor.stamp is None:
             await self.tick()  # the first batch must not wait a tick (or decide FAIL_CLOSED)
+        owned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.traffic}
+        live = [ev for ev in events if ev.message.partition in owned]  # none of a revoked one
         first_of: dict[int, int] = {}
-        for ev in events:
+        for ev in live:
             first_of.setdefault(ev.message.partition, ev.message.offset)
         for partition in sorted(first_of.keys() - self.prepared):
             await self._prepare(partition, first_of[partition])
         ctx = self._context()
         sends: list[tuple[Any, float | None, StepResult]] = []
         anomalies = 0
-        for ev in events:
+        for ev in live:
             message = ev.message
+            expected = self.next_offset[message.partition]
+            if message.offset < expected:
+                continue  # delivered again after a rebalance: already applied (and decided)
+            if message.offset > expected:  # a gap (should not happen): fill it from the log
+                for result in await self._replay_range(message.partition, expected,
+                                                       message.offset, ctx):
+                    sends.append((await self._emit(result, b"", message.partition), None,
+                                  result))
             result = self._step(message.value or b"", message.partition, message.offset, ctx)
             if result.decision is not None or result.anomaly is not None:
                 sends.append((await self._emit(result, message.key or b"", message.partition),
@@ -102,9 +118,10 @@ class _Stage:
         now = time.time()
         for (_, admitted_at_s, result), _meta in zip(sends, acks, strict=True):
             _observe(result, admitted_at_s, now)
-        self.monitor.note_batch(len(events), anomalies)
+        self.monitor.note_batch(len(live), anomalies)
 
     def _step(self, raw: bytes, partition: int, offset: int, ctx: DecisionContext) -> StepResult:
+        """Apply one record; offsets of a partition are applied exactly once, in order."""
         prior = self.decided.get(partition, {}).pop(offset, None)
         result = self.engine.step(raw, EbRef(topic=self.traffic, partition=partition,
                                              offset=offset), ctx,
@@ -120,23 +137,30 @@ class _Stage:
         body = canonical_dumps(result.anomaly.model_dump(mode="json"))
         return await publish(self.app, self.audit, result.anomaly.anomaly_id.encode(), body)
 
+    async def _replay_range(self, partition: int, start: int, stop: int,
+                            ctx: DecisionContext) -> list[StepResult]:
+        """Apply the log's records in [start, stop); returns decisions still owed (to emit)."""
+        servers = bootstrap_servers(self.ctx.profile)
+        history = await read_partition(servers, self.traffic, partition, start=start, stop=stop)
+        await self.directory.refresh(_run_ids(history))
+        return [result for record in history
+                if (result := self._step(record.value or b"", partition, record.offset, ctx)
+                    ).decision is not None]
+
     async def _prepare(self, partition: int, resume_offset: int) -> None:
         """Rebuild the partition's state up to where faust resumes; learn what is decided."""
         started = time.monotonic()
         servers = bootstrap_servers(self.ctx.profile)
         decided = await scan_decided(servers, self.rtdl, self.traffic, partition)
         self.engine.drop_partitions([partition])
-        history = await read_partition(servers, self.traffic, partition, stop=resume_offset)
-        await self.directory.refresh(_run_ids(history))
         self.decided[partition] = decided
-        ctx = self._context()
-        owed = [result for record in history
-                if (result := self._step(record.value or b"", partition, record.offset, ctx)
-                    ).decision is not None]
+        self.next_offset[partition] = 0
+        owed = await self._replay_range(partition, 0, resume_offset, self._context())
         for result in owed:  # decided before the crash but never acked: decide now, once
             await (await self._emit(result, b"", partition))
+        self.next_offset[partition] = resume_offset
         self.prepared.add(partition)
-        log_event(logger, "hotpath.prepared", partition=partition, replayed=len(history),
+        log_event(logger, "hotpath.prepared", partition=partition, replayed=resume_offset,
                   already_decided=len(decided), owed=len(owed),
                   seconds=round(time.monotonic() - started, 3))
 
@@ -251,7 +275,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
 
     @app.on_partitions_revoked.connect
     async def _forget(sender: Any, revoked: Any, **kwargs: Any) -> None:
-        stage.forget()
+        async with stage.lock:  # after the batch in flight: its decisions are acked by then
+            stage.forget()
 
     @app.timer(POSTURE_TICK_S)
     async def _posture_tick() -> None:

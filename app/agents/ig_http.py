@@ -58,7 +58,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
             if isinstance(items, HttpRefusal):
                 return refuse(self, items)
             follower = await waiter()
-            sent = [await ingress.send(key=ingress_key(raw), value=raw, force=True)
+            precedence = policy.partition_key_precedence
+            sent = [await ingress.send(key=ingress_key(raw, precedence), value=raw, force=True)
                     for raw in items]
             metas = await asyncio.gather(*sent)
             futures = [follower.expect(m.partition, m.offset) for m in metas]

@@ -31,7 +31,7 @@ from app.runtime.ig_metrics import WSP_LAG_SECONDS, WSP_ROWS
 from app.runtime.structured_log import log_event
 from app.tables.wsp import WSP_CHECKPOINT_TABLE
 from app.wsp.checkpoint import WspCheckpoint, advance, checkpoint_key, resume_rows
-from app.wsp.framing import frame, ingress_partition, ingress_record
+from app.wsp.framing import frame, ingress_record
 from app.wsp.merge import plan_rows
 from app.wsp.pacing import Pacer
 from app.wsp.stream_plan import StreamPlan, plan_for
@@ -77,10 +77,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                         max(0.0, time.monotonic() - pacer.due_at(row.time_micros)))
                 envelope = frame(row, plan.output(row.output_id), view,
                                  now_micros=_emission_micros)
-                key, value = ingress_record(envelope)
-                partition = ingress_partition(envelope, precedence, ctx.partitions)
-                pending.append((row.output_id, await publish(app, ingress_name, key, value,
-                                                             partition=partition)))
+                key, value = ingress_record(envelope, precedence)
+                pending.append((row.output_id, await publish(app, ingress_name, key, value)))
                 if len(pending) >= CHUNK_ROWS:
                     await _advance(plan, pending, done)
             await _advance(plan, pending, done)

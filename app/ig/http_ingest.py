@@ -8,12 +8,13 @@ and the response carries IG's receipt for each item, in order: HTTP never bypass
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
 
 from app.rails.canonical_json import sha256_hex
-from app.rails.dedupe_key import dedupe_key
+from app.rails.partition_key import partition_key_bytes, partition_key_of
 from app.rails.reason_codes import ReasonCode
 
 __all__ = ["API_KEY_HEADER", "HttpRefusal", "check_request", "ingress_key", "split_items"]
@@ -55,14 +56,14 @@ def split_items(body: bytes, max_items: int) -> list[bytes] | HttpRefusal:
     return items
 
 
-def ingress_key(raw: bytes) -> bytes:
-    """The ingress record key: the dedupe key when the item names one, else its digest."""
+def ingress_key(raw: bytes, precedence: Sequence[str]) -> bytes:
+    """The ingress record key: the partition key IG will stamp when the item names an event
+    (so it shares an IG partition with WSP's rows of the same entity), else its digest."""
     try:
         body = orjson.loads(raw)
-        if isinstance(body, dict):
-            parts = (body.get("run_id"), body.get("event_type"), body.get("event_id"))
-            if all(isinstance(p, str) and p and "|" not in p for p in parts):
-                return dedupe_key(*parts)  # type: ignore[arg-type]  # checked: three strs
+        if isinstance(body, dict) and isinstance(body.get("event_id"), str) and body["event_id"]:
+            return partition_key_bytes(partition_key_of(body.get("payload"), body["event_id"],
+                                                        precedence))
     except orjson.JSONDecodeError:
         pass
     return b"unparsed|" + sha256_hex(raw).encode()

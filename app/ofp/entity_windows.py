@@ -144,7 +144,7 @@ class EntityWindows:
         self.dead = 0
         wins = self.wins
         if wins is not None:
-            self.hi = max(self.hi - k, 0)
+            pass
             for i, win in enumerate(wins):
                 if win is not None:
                     if win.lo < k:

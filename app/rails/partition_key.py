@@ -27,6 +27,7 @@ __all__ = [
     "kafka_partition",
     "murmur2",
     "partition_key_bytes",
+    "partition_key_of",
 ]
 
 DEFAULT_KEY_PRECEDENCE: tuple[str, ...] = ("card_id", "account_id", "customer_id", "merchant_id")
@@ -62,14 +63,19 @@ def derive_partition_key(
     Raises:
         ContractError: ``precedence`` is a bare string or holds an empty or non-string name.
     """
+    return partition_key_of(envelope.payload, envelope.event_id, precedence)
+
+
+def partition_key_of(payload: Any, event_id: str, precedence: Sequence[str]) -> str:
+    """:func:`derive_partition_key` over a raw payload mapping (for not yet validated input)."""
     if isinstance(precedence, str) or not all(isinstance(f, str) and f for f in precedence):
         raise ContractError("partition key: precedence must be a sequence of field names")
-    payload = envelope.payload
-    for field in precedence:
-        value = _key_value(payload.get(field))
-        if value is not None:
-            return f"{field}:{value}"
-    return f"event_id:{envelope.event_id}"
+    if isinstance(payload, dict):
+        for field in precedence:
+            value = _key_value(payload.get(field))
+            if value is not None:
+                return f"{field}:{value}"
+    return f"event_id:{event_id}"
 
 
 def partition_key_bytes(key: str) -> bytes:

@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from app.rails.dedupe_key import dedupe_key
 from app.rails.envelope import CanonicalEnvelope, dump_envelope
 from app.rails.errors import ContractError
 from app.rails.ids import engine_event_id
-from app.rails.partition_key import derive_partition_key, kafka_partition, partition_key_bytes
+from app.rails.partition_key import derive_partition_key, partition_key_bytes
 from app.rails.pins import ContextPins
 from app.rails.timefmt import epoch_micros_to_ts
 from app.wsp.row_source import SourceRow
@@ -98,22 +97,15 @@ def frame(row: SourceRow, output: PlannedOutput, context: RunContext, *,
     )
 
 
-def ingress_record(envelope: CanonicalEnvelope) -> tuple[bytes, bytes]:
-    """``(key, value)`` for ``fp.ig.ingress.v1``: IG's dedupe key and the canonical bytes."""
-    key = dedupe_key(envelope.run_id, envelope.event_type, envelope.event_id)
-    return key, dump_envelope(envelope)
+def ingress_record(envelope: CanonicalEnvelope, precedence: Sequence[str]) -> tuple[bytes, bytes]:
+    """``(key, value)`` for ``fp.ig.ingress.v1``: the event's partition key and canonical bytes.
 
-
-def ingress_partition(envelope: CanonicalEnvelope, precedence: Sequence[str],
-                      partitions: int) -> int:
-    """The ingress partition of a row: the bus partition IG will publish it to.
-
-    WSP sends each row to the ingress partition numbered like the traffic partition its
-    partition key maps to, so one IG partition feeds one traffic partition and the rows of an
-    entity reach the hot path in WSP's event-time order. (Keyed by dedupe key alone, the rows of
+    Keyed by the partition key IG will stamp, the ingress record lands on the partition numbered
+    like its traffic partition: one IG partition feeds one traffic partition, so the rows of an
+    entity reach the hot path in WSP's event-time order. (Keyed by the dedupe key, the rows of
     one card crossed IG through different partitions, and faust's uneven fetching across them
     put traffic partitions tens of hours out of event-time order at full speed.) Every re-send
-    of a row still lands on the same partition, where its dedupe state lives.
+    of a row lands on the same partition, where its dedupe state lives.
     """
     key = derive_partition_key(envelope, precedence)
-    return kafka_partition(partition_key_bytes(key), partitions)
+    return partition_key_bytes(key), dump_envelope(envelope)

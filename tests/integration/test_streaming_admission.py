@@ -165,8 +165,9 @@ def test_bad_input_corpus_is_quarantined_through_the_topic(streamed: Streamed) -
     cases, good = _corpus(streamed)
     interleaved = [raw for pair in zip(good * 10, [c.raw for c in cases], strict=False)
                    for raw in pair]
-    records = [(ingress_key(raw), raw) for raw in interleaved] + \
-              [(ingress_key(c.raw), c.raw) for c in cases[len(good) * 10:]]
+    precedence = streamed.profile.policy.ingest.partition_key_precedence
+    records = [(ingress_key(raw, precedence), raw) for raw in interleaved] + \
+              [(ingress_key(c.raw, precedence), c.raw) for c in cases[len(good) * 10:]]
     before = streamed.receipts()
     asyncio.run(produce(streamed.bootstrap, streamed.topic(Topic.INGRESS), records))
     # one receipt per distinct bad submission, one ADMIT and one DUPLICATE id per good one

@@ -14,9 +14,9 @@ import pytest
 from app.oracle.locator import parse_locator
 from app.oracle.pack_reader import open_pack
 from app.rails.canonical_json import canonical_loads
-from app.rails.dedupe_key import dedupe_key
 from app.rails.envelope import CanonicalEnvelope, dump_envelope, parse_envelope
 from app.rails.errors import ContractError
+from app.rails.partition_key import derive_partition_key
 from app.rails.run_facts import RunFactsView
 from app.rails.timefmt import epoch_micros_to_ts, ts_to_epoch_micros
 from app.wsp.framing import PRODUCER, frame, ingress_record
@@ -151,10 +151,12 @@ def test_no_truth_column_reaches_any_payload(
                                                  "label_event"}
 
 
-def test_ingress_record_is_keyed_by_igs_dedupe_key(envelopes: list[CanonicalEnvelope]) -> None:
+def test_ingress_record_is_keyed_by_the_traffic_partition_key(
+        envelopes: list[CanonicalEnvelope]) -> None:
+    precedence = ("card_id", "account_id", "customer_id", "merchant_id")
     for envelope in envelopes[:200]:
-        key, value = ingress_record(envelope)
-        assert key == dedupe_key(envelope.run_id, envelope.event_type, envelope.event_id)
+        key, value = ingress_record(envelope, precedence)
+        assert key == derive_partition_key(envelope, precedence).encode()
         assert value == dump_envelope(envelope)
         assert canonical_loads(value)["event_id"] == envelope.event_id
 
