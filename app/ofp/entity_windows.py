@@ -35,6 +35,7 @@ SCAN_MAX_EVENTS: Final = 32
 # Windows longest first, the order of the value layout (see ``kind_feature_names``): each
 # window's start is at or after the previous one's, which bounds the next ``bisect``.
 _WINDOWS_DESC: Final = tuple(sorted(WINDOW_US, reverse=True))
+# The longest window is the 7d one: time_since_prev_s and the card ratios read its bounds.
 _LONGEST_US: Final = _WINDOWS_DESC[0]
 # The values of one empty window, and of all windows empty, by number of distinct fields.
 _ZEROS: Final = tuple((0,) * (len(WINDOW_AGGREGATES) + n) for n in range(4))
@@ -144,7 +145,7 @@ class EntityWindows:
         self.dead = 0
         wins = self.wins
         if wins is not None:
-            pass
+            self.hi = max(self.hi - k, 0)
             for i, win in enumerate(wins):
                 if win is not None:
                     if win.lo < k:
@@ -229,7 +230,7 @@ class EntityWindows:
             if win is not None:
                 if 2 * n < scan_max:
                     win = wins[i] = None
-                else:
+                elif lo != win.lo or hi != old_hi:
                     win.move(amt, cols, lo, hi, old_hi)
             elif n > scan_max:
                 win = wins[i] = RunningWindow(amt, cols, lo, hi)

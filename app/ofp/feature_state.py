@@ -110,6 +110,7 @@ class FeatureState:
 
     @property
     def allowed_lateness_us(self) -> int:
+        """How far behind the watermark a trigger is still served exactly (microseconds)."""
         return self._lateness_us
 
     @property
@@ -238,8 +239,10 @@ class FeatureState:
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any], **options: int) -> FeatureState:
-        """Load a ``to_state`` dump (``options``: speed knobs such as ``scan_max_events``).
+    def from_state(
+        cls, state: Mapping[str, Any], *, scan_max_events: int = SCAN_MAX_EVENTS
+    ) -> FeatureState:
+        """Load a ``to_state`` dump (``scan_max_events`` is not part of it: a speed knob).
 
         Raises:
             ContractError: the dump has another format or is malformed.
@@ -250,7 +253,8 @@ class FeatureState:
                 "rebuild the state by replaying the input instead"
             )
         try:
-            fs = cls(allowed_lateness_us=int(state["allowed_lateness_us"]), **options)
+            lateness = int(state["allowed_lateness_us"])
+            fs = cls(allowed_lateness_us=lateness, scan_max_events=scan_max_events)
             for row in state["txns"]:
                 ts, amount, card, account, customer, device, ip, merchant, dec, step = row
                 fs.apply(Txn(ts, amount, card, account, customer, device, ip, merchant, dec, step))

@@ -71,15 +71,28 @@ class RunningWindow:
         mx = self.mx
         if mx is None:
             seg = amt[self.lo : hi]
-            mx = self.mx = max(seg)
-            self.mxn = seg.count(mx)
+            top = max(seg)
+            self.mx, self.mxn = top, seg.count(top)
+            return top
         return mx
 
     def _add(self, amt: list[int], cols: Columns, start: int, stop: int) -> None:
         mx = self.mx
-        if mx is not None:
+        if stop - start == 1:  # the usual step (one new event): no slices
+            a = amt[start]
+            if mx is not None:
+                if a > mx:
+                    self.mx, self.mxn = a, 1
+                elif a == mx:
+                    self.mxn += 1
+            for d, col in zip(self.dist, cols, strict=False):
+                k = col[start]
+                if k is not None:
+                    d[k] = d.get(k, 0) + 1
+            return
+        if mx is not None and stop > start:
             seg = amt[start:stop]
-            top = max(seg, default=mx)
+            top = max(seg)
             if top > mx:
                 self.mx, self.mxn = top, seg.count(top)
             elif top == mx:
@@ -91,10 +104,26 @@ class RunningWindow:
 
     def _remove(self, amt: list[int], cols: Columns, start: int, stop: int) -> None:
         mx = self.mx
-        if mx is not None:
+        if stop - start == 1:  # the usual step (one event expires): no slices
+            if mx is not None and amt[start] >= mx:
+                if self.mxn > 1 and amt[start] == mx:
+                    self.mxn -= 1
+                else:
+                    self.mx = None
+            for d, col in zip(self.dist, cols, strict=False):
+                k = col[start]
+                if k is not None:
+                    c = d[k]
+                    if c == 1:
+                        del d[k]
+                    else:
+                        d[k] = c - 1
+            return
+        if mx is not None and stop > start:
             seg = amt[start:stop]
-            if max(seg, default=mx) >= mx:
-                left = self.mxn - seg.count(mx)
+            top = max(seg)
+            if top >= mx:
+                left = self.mxn - seg.count(top) if top == mx else 0
                 if left > 0:
                     self.mxn = left
                 else:
