@@ -11,6 +11,7 @@ list from records read back from ``fp.bus.rtdl.v1``, so the two can be compared.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -18,11 +19,18 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from app.eb.tansu_compat import fetch_high_watermarks
+from app.eb.topics import Topic, topic_name
+from app.hotpath.bundle_resolution import resolve_active
 from app.hotpath.engine import DecisionContext, HotPath
+from app.ig.run_directory import RunDirectory
+from app.objectstore.config import open_object_store
 from app.profiles.loader import Profile
 from app.rails.canonical_json import canonical_dumps, sha256_hex
 from app.rails.posture import Posture
 from app.rails.receipts import EbRef
+from app.registry.store import RegistryStore
+from app.runtime.bus_address import bootstrap_servers
+from app.runtime.degrade_monitor import pinned_context
 
 __all__ = ["ReplayResult", "decision_stream", "replay_decisions", "replay_profile",
            "stream_digest"]
@@ -103,15 +111,7 @@ def stream_digest(decisions: Iterable[bytes]) -> str:
 async def replay_profile(profile: Profile, *, group_id: str, posture: Posture,
                          timeout_s: float = 600.0) -> ReplayResult:
     """:func:`replay_decisions` wired from a profile: its policy, registry and SR's ledger."""
-    import time
 
-    from app.eb.topics import Topic, topic_name
-    from app.hotpath.bundle_resolution import resolve_active
-    from app.ig.run_directory import RunDirectory
-    from app.objectstore.config import open_object_store
-    from app.registry.store import RegistryStore
-    from app.runtime.bus_address import bootstrap_servers
-    from app.runtime.degrade_monitor import pinned_context
 
     async with open_object_store(profile.wiring.object_store,
                                  base_dir=profile.base_dir) as store:

@@ -1,8 +1,8 @@
 """The main job behind ``make demo`` (it grows with each issue).
 
 Today: start the embedded broker and a worker, run SR on a freshly generated world, stream it
-through WSP and IG on the bus, and print a summary with the worker's golden signals; then stop
-everything it started.
+through WSP, IG and the hot path on the bus, wait until every admitted authorisation has its
+decision, and print a summary with the worker's golden signals; then stop everything it started.
 """
 
 from __future__ import annotations
@@ -21,9 +21,29 @@ from app.runtime.supervisor import WorkerProcess
 __all__ = ["run_demo"]
 
 
-def _metric_total(text: str, name: str) -> float:
+def _metric_total(text: str, name: str, *, having: str = "") -> float:
+    """Sum of a metric's samples (those whose labels contain ``having``, if given)."""
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(name + "{") or line.startswith(name + " "))
+               if (line.startswith(name + "{") or line.startswith(name + " "))
+               and having in line)
+
+
+def _metrics(worker: WorkerProcess) -> str:
+    with urllib.request.urlopen(f"{worker.base_url}/metrics", timeout=5) as resp:
+        return str(resp.read().decode())
+
+
+def _wait_decisions(worker: WorkerProcess, timeout_s: float = 300.0) -> str:
+    """Wait until the hot path decided every admitted authorisation; the last metrics page."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        metrics = _metrics(worker)
+        admitted = _metric_total(metrics, "fp_ig_receipts_total",
+                                 having='decision="ADMIT",event_type="auth_request"')
+        if _metric_total(metrics, "fp_df_decisions_total") >= admitted or \
+                time.monotonic() > deadline:
+            return metrics
+        time.sleep(0.5)
 
 
 def run_demo(profile: Profile, profile_arg: str, world: str, *, log_dir: Path) -> int:
@@ -46,11 +66,15 @@ def run_demo(profile: Profile, profile_arg: str, world: str, *, log_dir: Path) -
         summary = start_run(profile, profile_arg, world, "baseline", log_dir=log_dir,
                             run_label=label)
         print("[4/5] " + "\n      ".join(summary.lines()))
-        with urllib.request.urlopen(f"{worker.base_url}/metrics", timeout=5) as resp:
-            metrics = resp.read().decode()
+        metrics = _wait_decisions(worker)
+        outcomes = ", ".join(
+            f"{outcome} {_metric_total(metrics, 'fp_df_decisions_total', having=label):,.0f}"
+            for outcome in ("APPROVE", "STEP_UP", "REVIEW", "DECLINE")
+            for label in [f'outcome="{outcome}"'])
         print(f"[5/5] {worker.base_url}/metrics: "
               f"{_metric_total(metrics, 'fp_ig_receipts_total'):,.0f} receipts, "
               f"{_metric_total(metrics, 'fp_wsp_rows_streamed_total'):,.0f} rows streamed, "
+              f"{_metric_total(metrics, 'fp_df_decisions_total'):,.0f} decisions ({outcomes}), "
               f"{_metric_total(metrics, 'fp_agent_errors_total'):,.0f} agent errors")
     finally:
         code = worker.stop()
