@@ -32,8 +32,7 @@ from app.registry.store import RegistryStore
 from app.runtime.bus_address import bootstrap_servers
 from app.runtime.degrade_monitor import pinned_context
 
-__all__ = ["ReplayResult", "decision_stream", "replay_decisions", "replay_profile",
-           "stream_digest"]
+__all__ = ["ReplayResult", "decision_stream", "replay_profile", "stream_digest"]
 
 
 @dataclass(frozen=True)
@@ -64,15 +63,6 @@ async def _consume_all(bootstrap: list[str], topic: str, partitions: int, group_
     finally:
         await consumer.stop()
     return by_partition
-
-
-async def replay_decisions(bootstrap: list[str], traffic_topic: str, partitions: int, *,
-                           group_id: str, engine: HotPath, context: DecisionContext,
-                           run_known: Callable[[str], bool],
-                           timeout_s: float = 600.0) -> ReplayResult:
-    """Decisions the hot path makes over the whole traffic log, read in group ``group_id``."""
-    by_partition = await _consume_all(bootstrap, traffic_topic, partitions, group_id, timeout_s)
-    return _replay_records(by_partition, traffic_topic, engine, context, run_known)
 
 
 def _replay_records(by_partition: dict[int, list[ConsumerRecord[bytes, bytes]]], topic: str,
@@ -110,9 +100,9 @@ def stream_digest(decisions: Iterable[bytes]) -> str:
 
 async def replay_profile(profile: Profile, *, group_id: str, posture: Posture,
                          timeout_s: float = 600.0) -> ReplayResult:
-    """:func:`replay_decisions` wired from a profile: its policy, registry and SR's ledger."""
-
-
+    """Decisions the hot path makes over the whole traffic log, read in group ``group_id``,
+    with the profile's policy and ACTIVE bundle, SR's ledger for run checks, and ``posture``
+    pinned."""
     async with open_object_store(profile.wiring.object_store,
                                  base_dir=profile.base_dir) as store:
         resolution = await resolve_active(RegistryStore(store), profile.policy.decision)

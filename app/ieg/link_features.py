@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from app.ieg.edge import Edge
+from app.ieg.queries import count_seen
 
 if TYPE_CHECKING:
     from app.ieg.graph import EntityGraph
@@ -95,7 +96,7 @@ def link_features(
         if ip is not None:
             edge = rows.get("ip", _EMPTY).get(ip)
             out[IP_NEW_FOR_ACCOUNT] = not _seen(edge, as_of_us, since)
-        out[ACCOUNT_DISTINCT_DEVICES_TOTAL] = _count_since(devices, as_of_us, since)
+        out[ACCOUNT_DISTINCT_DEVICES_TOTAL] = count_seen(devices, as_of_us, since)
     if card is not None:
         rows = node("card", card)
         devices = rows.get("device", _EMPTY)
@@ -107,7 +108,7 @@ def link_features(
         if merchant is not None:
             edge = rows.get("merchant", _EMPTY).get(merchant)
             out[MERCHANT_CARD_FIRST_SEEN] = not _seen(edge, as_of_us, since)
-        out[CARD_DISTINCT_DEVICES_TOTAL] = _count_since(devices, as_of_us, since)
+        out[CARD_DISTINCT_DEVICES_TOTAL] = count_seen(devices, as_of_us, since)
     if device is not None:
         rows = node("device", device)
         hour, day, total = _count_windows(
@@ -117,7 +118,7 @@ def link_features(
         out[DEVICE_DISTINCT_CARDS_24H] = day
         out[DEVICE_DISTINCT_CARDS_TOTAL] = total
         customers = rows.get("customer", _EMPTY)
-        out[DEVICE_DISTINCT_CUSTOMERS_TOTAL] = _count_since(customers, as_of_us, since)
+        out[DEVICE_DISTINCT_CUSTOMERS_TOTAL] = count_seen(customers, as_of_us, since)
     if ip is not None:
         rows = node("ip", ip)
         hour, day, _ = _count_windows(
@@ -126,7 +127,7 @@ def link_features(
         out[IP_DISTINCT_CARDS_1H] = hour
         out[IP_DISTINCT_CARDS_24H] = day
         customers = rows.get("customer", _EMPTY)
-        out[IP_DISTINCT_CUSTOMERS_TOTAL] = _count_since(customers, as_of_us, since)
+        out[IP_DISTINCT_CUSTOMERS_TOTAL] = count_seen(customers, as_of_us, since)
     return out
 
 
@@ -137,28 +138,8 @@ def _seen(edge: Edge | None, as_of_us: int, since_us: int) -> bool:
     """Whether ``edge`` has an occurrence in ``[since_us, as_of_us)``."""
     if edge is None:
         return False
-    seen = edge.last_us
-    if seen >= as_of_us:
-        found = edge.latest_before(as_of_us)
-        if found is None:
-            return False
-        seen = found
-    return seen >= since_us
-
-
-def _count_since(row: Mapping[str, Edge], as_of_us: int, since_us: int) -> int:
-    """How many edges of ``row`` occur in ``[since_us, as_of_us)``."""
-    n = 0
-    for e in row.values():
-        seen = e.last_us
-        if seen >= as_of_us:
-            found = e.latest_before(as_of_us)
-            if found is None:
-                continue
-            seen = found
-        if seen >= since_us:
-            n += 1
-    return n
+    seen = edge.latest_before(as_of_us)
+    return seen is not None and seen >= since_us
 
 
 def _count_windows(
@@ -167,12 +148,9 @@ def _count_windows(
     """Edges of ``row`` occurring in ``[low, as_of_us)`` for three lower bounds: one scan."""
     hour = day = total = 0
     for e in row.values():
-        seen = e.last_us
-        if seen >= as_of_us:
-            found = e.latest_before(as_of_us)
-            if found is None:
-                continue
-            seen = found
+        seen = e.latest_before(as_of_us)
+        if seen is None:
+            continue
         # Independent tests: a retention shorter than a day must still bound the total.
         if seen >= hour_us:
             hour += 1

@@ -84,12 +84,7 @@ def count_seen(row: Mapping[str, Edge], as_of_us: int, lo_us: int | None) -> int
     """How many edges of ``row`` occur in ``[lo_us, as_of_us)`` (unbounded below if None)."""
     n = 0
     for e in row.values():
-        seen = e.last_us
-        if seen >= as_of_us:
-            found = e.latest_before(as_of_us)
-            if found is None:
-                continue
-            seen = found
-        if lo_us is None or seen >= lo_us:
+        seen = e.latest_before(as_of_us)
+        if seen is not None and (lo_us is None or seen >= lo_us):
             n += 1
     return n
