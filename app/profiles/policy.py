@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.al.policy import ActionPolicy
 from app.df.policy import DecisionPolicy
 from app.dl.policy import DegradePolicy
 
@@ -78,3 +79,4 @@ class Policy(BaseModel):
     ingest: IngestPolicy
     decision: DecisionPolicy
     degrade: DegradePolicy
+    action: ActionPolicy = ActionPolicy()

@@ -12,7 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.objectstore.config import ObjectStoreConfig
 
-__all__ = ["BrokerWiring", "KafkaBroker", "TansuBroker", "Wiring", "WorkerWiring"]
+__all__ = [
+    "AuditWiring",
+    "BrokerWiring",
+    "ExecutorWiring",
+    "KafkaBroker",
+    "SimulatedSwitchWiring",
+    "TansuBroker",
+    "Wiring",
+    "WorkerWiring",
+]
 
 _Closed = ConfigDict(extra="forbid", frozen=True)
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -59,7 +68,7 @@ class KafkaBroker(BaseModel):
 BrokerWiring = Annotated[TansuBroker | KafkaBroker, Field(discriminator="type")]
 
 
-AgentName = Literal["wsp", "ig", "ig_http", "census", "hotpath"]
+AgentName = Literal["wsp", "ig", "ig_http", "census", "hotpath", "al", "dla"]
 """The agent modules a worker can run (``app/agents/<name>.py``)."""
 
 
@@ -93,6 +102,43 @@ class WorkerWiring(BaseModel):
     )
 
 
+class SimulatedSwitchWiring(BaseModel):
+    """AL's built-in executor: a simulated payment switch with a durable side-effect log.
+
+    The fault knobs make it misbehave deterministically (by a hash of the idempotency key and
+    the attempt number), so timeouts, transient errors and rejections are testable and
+    reproducible.
+    """
+
+    model_config = _Closed
+
+    type: Literal["simulated_switch"] = "simulated_switch"
+    log_dir: str = Field(default=".fp/switch",
+                         description="Folder of the side-effect log (relative = repo).")
+    latency_ms: float = Field(default=0.0, ge=0, description="Simulated answer time per call.")
+    transient_error_rate: float = Field(default=0.0, ge=0, le=1,
+                                        description="Share of attempts answered ERROR.")
+    timeout_rate: float = Field(default=0.0, ge=0, le=1,
+                                description="Share of attempts that never answer in time.")
+    reject_rate: float = Field(default=0.0, ge=0, le=1,
+                               description="Share of keys refused for good (REJECTED).")
+
+
+ExecutorWiring = Annotated[SimulatedSwitchWiring, Field(discriminator="type")]
+
+
+class AuditWiring(BaseModel):
+    """How DLA batches closed chains into append-only segments."""
+
+    model_config = _Closed
+
+    segment_max_chains: int = Field(default=5_000, gt=0,
+                                    description="Most chains per segment object.")
+    flush_s: float = Field(default=1.0, gt=0,
+                           description="Longest a closed chain waits before its segment is "
+                                       "written (seconds).")
+
+
 class Wiring(BaseModel):
     """Every address and back end of one environment."""
 
@@ -104,6 +150,8 @@ class Wiring(BaseModel):
         min_length=1, description="Oracle Store root: a folder or s3://bucket/prefix."
     )
     worker: WorkerWiring
+    executor: ExecutorWiring = SimulatedSwitchWiring()
+    audit: AuditWiring = AuditWiring()
     ingest_api_key_env: str = Field(
         default="FP_INGEST_API_KEY",
         pattern=_ENV_NAME,

@@ -23,7 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.rails.action import ActionOutcome
 from app.rails.anomaly import HotPathAnomaly
+from app.rails.audit import AuditRecord
 from app.rails.bundle import ScorecardBundle
 from app.rails.canonical_json import pretty_dumps
 from app.rails.control import RunReady
@@ -100,6 +102,8 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("governance_fact", "v1", GovernanceFact),
     ExportedSchema("hot_path_anomaly", "v1", HotPathAnomaly),
     ExportedSchema("scorecard_bundle", "v1", ScorecardBundle),
+    ExportedSchema("action_outcome", "v1", ActionOutcome),
+    ExportedSchema("audit_record", "v1", AuditRecord),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 
