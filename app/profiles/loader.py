@@ -38,6 +38,9 @@ class Profile(BaseModel):
     policy: Policy
     wiring: Wiring
     base_dir: Path = Field(exclude=True)
+    source_path: Path | None = Field(
+        default=None, exclude=True,
+        description="The file it was loaded from (AL re-reads it for kill-switch changes).")
 
     @cached_property
     def policy_rev(self) -> PolicyRev:
@@ -91,7 +94,8 @@ def load_profile(name_or_path: str = "local", *, base_dir: Path | None = None) -
     if not isinstance(raw, dict):
         raise ProfileError(source, "", "top level must be a mapping with policy and wiring")
     try:
-        return Profile.model_validate({**raw, "base_dir": base_dir or repo_root()})
+        return Profile.model_validate({**raw, "base_dir": base_dir or repo_root(),
+                                       "source_path": path.resolve()})
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ProfileError(source, _dotted(first["loc"]), first["msg"]) from exc
