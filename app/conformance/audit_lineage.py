@@ -29,7 +29,9 @@ def check_audit_lineage(evidence: RunEvidence) -> CheckResult:
     for audit in mine:
         if audit["audit_id"] not in superseded:
             latest[audit["decision_id"]].append(audit)
-    outcomes = {o["action_id"]: (r, o) for r, o in evidence.rtdl_of_type("action_outcome")}
+    outcomes: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for record, outcome in evidence.rtdl_of_type("action_outcome"):  # DLA audits the first
+        outcomes.setdefault(outcome["action_id"], (record, outcome))
     for record, decision in evidence.rtdl_of_type("decision"):
         found.examined += 1
         did = decision["decision_id"]

@@ -6,6 +6,10 @@ sections 6 and 10). A record points at the decision and every outcome by their p
 event id and ``eb_ref``, snapshot hash, ``graph_version``, bundle ref, posture, policy revision,
 and per intent its outcome status and reasons. Nothing is copied that the bus already holds.
 
+An rtdl record DLA can put into no chain (an outcome for an unknown decision or intent, a second
+different decision under one id, unreadable bytes) becomes an :class:`AuditAnomaly` next to the
+records, with ``anomaly_id`` = H(reason, eb_ref): nothing DLA reads is dropped silently.
+
 Records are never rewritten. A correction (e.g. a conflicting second outcome for an audited
 action) is a new record with ``supersedes`` naming the record it corrects.
 ``audit_id`` = H(decision_id, the record's content), so the same chain recorded twice is one id.
@@ -23,10 +27,11 @@ from app.rails.ids import Hex64
 from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
+from app.rails.reason_codes import ReasonCode
 from app.rails.receipts import EbRef
 from app.rails.timefmt import TsUtc
 
-__all__ = ["AuditDecision", "AuditIntent", "AuditRecord"]
+__all__ = ["AuditAnomaly", "AuditDecision", "AuditIntent", "AuditRecord"]
 
 _Closed = ConfigDict(extra="forbid", frozen=True)
 
@@ -81,3 +86,18 @@ class AuditRecord(BaseModel):
     supersedes: Hex64 | None = Field(
         default=None, description="The audit_id this record corrects; None for a first record.")
     correction_reasons: tuple[DecisionReason, ...] = ()
+
+
+class AuditAnomaly(BaseModel):
+    """One rtdl record that is in no audit chain, and why."""
+
+    model_config = _Closed
+
+    record_type: Literal["audit_anomaly"] = "audit_anomaly"
+    schema_version: Literal["v1"] = "v1"
+    anomaly_id: Hex64
+    reason_code: ReasonCode
+    eb_ref: EbRef = Field(description="Where the record sits on fp.bus.rtdl.v1.")
+    decision_id: Hex64 | None = None
+    action_id: Hex64 | None = None
+    detail: str = Field(max_length=500, description="Human detail; never raw payload values.")

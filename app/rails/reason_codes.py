@@ -137,6 +137,10 @@ class ReasonCode(StrEnum):
     # --- DLA: audit ---
     OUTCOME_WITHOUT_DECISION = "OUTCOME_WITHOUT_DECISION"
     """An action outcome names a decision DLA has no record of."""
+    OUTCOME_WITHOUT_INTENT = "OUTCOME_WITHOUT_INTENT"
+    """An outcome names a known decision but none of its intents (action id or type differ)."""
+    DECISION_CONFLICT = "DECISION_CONFLICT"
+    """A second decision record with the same decision_id but other content: the first wins."""
     OUTCOME_CONFLICT = "OUTCOME_CONFLICT"
     """A second, different outcome for an audited action: recorded as a superseding record."""
     RECORD_UNREADABLE = "RECORD_UNREADABLE"

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from app.rails.action import ActionOutcome
 from app.rails.anomaly import HotPathAnomaly
-from app.rails.audit import AuditRecord
+from app.rails.audit import AuditAnomaly, AuditRecord
 from app.rails.bundle import ScorecardBundle
 from app.rails.canonical_json import pretty_dumps
 from app.rails.control import RunReady
@@ -104,6 +104,7 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("scorecard_bundle", "v1", ScorecardBundle),
     ExportedSchema("action_outcome", "v1", ActionOutcome),
     ExportedSchema("audit_record", "v1", AuditRecord),
+    ExportedSchema("audit_anomaly", "v1", AuditAnomaly),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 

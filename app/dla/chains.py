@@ -1,0 +1,277 @@
+"""Chain assembly: a pure fold over one rtdl partition's records, in offset order.
+
+A decision opens a chain expecting one outcome per intent; outcomes fill it; the chain closes
+(one :class:`AuditRecord`) when every intent has its outcome, at once for a decision without
+intents. AL publishes an outcome to its decision's partition after the decision, so within a
+partition the decision always comes first and an outcome for an unknown decision is an anomaly,
+not something to wait for.
+
+Repeats are the normal case under at-least-once delivery: the same outcome again (equal in
+everything the audit records) is ignored. A *different* outcome for an intent that already has
+one becomes a correction: a new record that ``supersedes`` the latest one, never an overwrite
+(for a still-open chain, the correction follows the chain's first record when it closes).
+
+No I/O and no clock: the same records in the same order give the same audit records, byte for
+byte, which is what lets a restart continue a segment log exactly (``app.dla.partition_log``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import orjson
+from pydantic import ValidationError
+
+from app.dla.anomaly import AuditAnomaly, audit_anomaly
+from app.rails.action import ActionOutcome, outcome_id_of
+from app.rails.audit import AuditDecision, AuditIntent, AuditRecord
+from app.rails.decision import DecisionRecord
+from app.rails.ids import make_id
+from app.rails.pins import ContextPins
+from app.rails.reason_codes import ReasonCode
+from app.rails.receipts import EbRef
+
+__all__ = ["ChainFold", "Closed", "FoldStep", "OpenChain", "audit_record_of"]
+
+_Parsed = DecisionRecord | ActionOutcome | AuditAnomaly
+
+
+@dataclass(frozen=True)
+class Closed:
+    """An audit record the fold produced, with its decision's bus timestamp (metrics only)."""
+
+    record: AuditRecord
+    decision_published_s: float | None
+
+    @property
+    def superseding(self) -> bool:
+        return self.record.supersedes is not None
+
+
+@dataclass
+class FoldStep:
+    """What one record produced, in order (a step may close a chain and correct it at once)."""
+
+    entries: list[Closed | AuditAnomaly] = field(default_factory=list)
+
+
+@dataclass
+class OpenChain:
+    """A decision waiting for outcomes; ``applied`` lists every rtdl offset folded into it."""
+
+    decision: DecisionRecord
+    decision_ref: EbRef
+    decision_published_s: float | None
+    filled: dict[str, tuple[ActionOutcome, EbRef]] = field(default_factory=dict)
+    corrections: list[tuple[ActionOutcome, EbRef]] = field(default_factory=list)
+    applied: list[int] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.filled) == len({i.action_id for i in self.decision.intents})
+
+
+@dataclass
+class _Audited:
+    """A closed chain, kept compact (its latest record as JSON: one per audited decision).
+
+    ``earlier`` holds the version keys of intents a correction replaced, so a redelivered older
+    outcome does not flip the record back.
+    """
+
+    audit_id: str
+    latest_json: bytes
+    earlier: set[bytes] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, record: AuditRecord) -> _Audited:
+        return cls(record.audit_id, record.model_dump_json().encode())
+
+    @property
+    def latest(self) -> AuditRecord:
+        return AuditRecord.model_validate_json(self.latest_json)
+
+    def replace(self, record: AuditRecord) -> None:
+        self.earlier.update(_version_key(i) for i in self.latest.intents)
+        self.audit_id, self.latest_json = record.audit_id, record.model_dump_json().encode()
+
+
+def _audit_intent(outcome: ActionOutcome, ref: EbRef) -> AuditIntent:
+    return AuditIntent(
+        action_id=outcome.action_id, action_type=outcome.action_type,
+        outcome_id=outcome.outcome_id, status=outcome.status, reason_codes=outcome.reason_codes,
+        attempts=len(outcome.attempts), side_effect_ref=outcome.side_effect_ref,
+        outcome_ref=ref, outcome_policy_rev=outcome.policy_rev)
+
+
+def _version_key(intent: AuditIntent) -> bytes:
+    """What makes two outcomes of one intent 'the same' to the audit: all but their position."""
+    return intent.model_dump_json(exclude={"outcome_ref"}).encode()
+
+
+def _audit_decision(decision: DecisionRecord, ref: EbRef) -> AuditDecision:
+    return AuditDecision(
+        decision_ref=ref, trigger_event_id=decision.trigger.event_id,
+        trigger_ref=decision.trigger.eb_ref, trigger_ts_utc=decision.trigger.ts_utc,
+        outcome=decision.outcome, reason_codes=decision.reason_codes, score=decision.score,
+        posture=decision.posture, bundle=decision.bundle,
+        snapshot_hash=decision.snapshot.snapshot_hash,
+        graph_version=decision.snapshot.graph_version, policy_rev=decision.policy_rev)
+
+
+def audit_record_of(decision_id: str, pins: ContextPins, decision: AuditDecision,
+                    intents: Iterable[AuditIntent], *, supersedes: str | None = None,
+                    correction_reasons: tuple[str, ...] = ()) -> AuditRecord:
+    """The record with ``audit_id`` = H(decision_id, every other field): same chain, same id."""
+    intents = tuple(intents)
+    content = {
+        "record_type": "audit_record", "schema_version": "v1", "decision_id": decision_id,
+        "pins": pins.model_dump(mode="json"),
+        "decision": decision.model_dump(mode="json"),
+        "intents": [i.model_dump(mode="json") for i in intents],
+        "supersedes": supersedes, "correction_reasons": list(correction_reasons),
+    }
+    # Built from the validated parts (pydantic does not re-validate model instances).
+    return AuditRecord(audit_id=make_id("audit_record", decision_id, content),
+                       decision_id=decision_id, pins=pins, decision=decision, intents=intents,
+                       supersedes=supersedes, correction_reasons=correction_reasons)
+
+
+class ChainFold:
+    """The chain state of one rtdl partition; :meth:`apply` is the whole behaviour."""
+
+    def __init__(self, topic: str, partition: int) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.open: dict[str, OpenChain] = {}
+        self.audited: dict[str, _Audited] = {}
+
+    def apply(self, offset: int, raw: bytes, published_s: float | None = None) -> FoldStep:
+        """Fold the record at ``offset``; ``published_s`` is its bus timestamp (metrics only)."""
+        ref = EbRef(topic=self.topic, partition=self.partition, offset=offset)
+        step = FoldStep()
+        parsed = _parse(raw, ref)
+        if isinstance(parsed, AuditAnomaly):
+            step.entries.append(parsed)
+        elif isinstance(parsed, DecisionRecord):
+            self._decision(parsed, ref, published_s, step)
+        else:
+            self._outcome(parsed, ref, step)
+        return step
+
+    def remember(self, record: AuditRecord) -> None:
+        """Take a record already written (a restore from segments) as the chain's latest."""
+        known = self.audited.get(record.decision_id)
+        if known is None:
+            self.audited[record.decision_id] = _Audited.of(record)
+        elif known.audit_id != record.audit_id:
+            known.replace(record)
+
+    def _decision(self, decision: DecisionRecord, ref: EbRef, published_s: float | None,
+                  step: FoldStep) -> None:
+        did = decision.decision_id
+        if did in self.open or did in self.audited:
+            if not self._same_decision(decision, did):
+                step.entries.append(audit_anomaly(
+                    ReasonCode.DECISION_CONFLICT, ref, "a second, different decision record "
+                    "under this decision_id; the first one is audited", decision_id=did))
+            return  # the same decision again (redelivery): its chain is already open or closed
+        chain = OpenChain(decision, ref, published_s)
+        self.open[did] = chain
+        if chain.complete:
+            self._close(chain, step)
+
+    def _same_decision(self, decision: DecisionRecord, did: str) -> bool:
+        chain = self.open.get(did)
+        if chain is not None:
+            return chain.decision == decision
+        latest = self.audited[did].latest
+        return _audit_decision(decision, latest.decision.decision_ref) == latest.decision
+
+    def _outcome(self, outcome: ActionOutcome, ref: EbRef, step: FoldStep) -> None:
+        did = outcome.decision_id
+        chain = self.open.get(did)
+        if chain is None and did not in self.audited:
+            step.entries.append(audit_anomaly(
+                ReasonCode.OUTCOME_WITHOUT_DECISION, ref, "no decision with this id precedes "
+                "the outcome on its partition", decision_id=did, action_id=outcome.action_id))
+            return
+        intents = (chain.decision.intents if chain is not None
+                   else self.audited[did].latest.intents)
+        if not any(i.action_id == outcome.action_id and i.action_type == outcome.action_type
+                   for i in intents):
+            step.entries.append(audit_anomaly(
+                ReasonCode.OUTCOME_WITHOUT_INTENT, ref, "the outcome's action id and type match "
+                "no intent of its decision", decision_id=did, action_id=outcome.action_id))
+            return
+        if chain is None:
+            self._correct(did, outcome, ref, step)
+            return
+        held = [chain.filled[outcome.action_id]] if outcome.action_id in chain.filled else []
+        held += [(o, r) for o, r in chain.corrections if o.action_id == outcome.action_id]
+        key = _version_key(_audit_intent(outcome, ref))
+        if any(_version_key(_audit_intent(o, r)) == key for o, r in held):
+            return  # a repeat of an outcome the chain holds
+        if held:
+            chain.corrections.append((outcome, ref))
+        else:
+            chain.filled[outcome.action_id] = (outcome, ref)
+        chain.applied.append(ref.offset)
+        if chain.complete:
+            self._close(chain, step)
+
+    def _close(self, chain: OpenChain, step: FoldStep) -> None:
+        decision = chain.decision
+        by_action = {a: _audit_intent(o, r) for a, (o, r) in chain.filled.items()}
+        # dict.fromkeys: intent order, each action once (a repeated intent is one action)
+        intents = [by_action[a] for a in dict.fromkeys(i.action_id for i in decision.intents)]
+        record = audit_record_of(decision.decision_id, decision.pins,
+                                 _audit_decision(decision, chain.decision_ref), intents)
+        del self.open[decision.decision_id]
+        self.audited[decision.decision_id] = _Audited.of(record)
+        step.entries.append(Closed(record, chain.decision_published_s))
+        for outcome, ref in chain.corrections:
+            self._correct(decision.decision_id, outcome, ref, step, chain.decision_published_s)
+
+    def _correct(self, did: str, outcome: ActionOutcome, ref: EbRef, step: FoldStep,
+                 published_s: float | None = None) -> None:
+        """A different outcome for an audited intent: a superseding record, unless seen."""
+        audited = self.audited[did]
+        latest = audited.latest
+        new = _audit_intent(outcome, ref)
+        key = _version_key(new)
+        current = next(i for i in latest.intents if i.action_id == outcome.action_id)
+        if key == _version_key(current) or key in audited.earlier:
+            return
+        record = audit_record_of(
+            did, latest.pins, latest.decision,
+            [new if i.action_id == outcome.action_id else i for i in latest.intents],
+            supersedes=latest.audit_id, correction_reasons=(ReasonCode.OUTCOME_CONFLICT.value,))
+        audited.replace(record)
+        step.entries.append(Closed(record, published_s))
+
+
+def _parse(raw: bytes, ref: EbRef) -> _Parsed:
+    """A decision, an outcome, or a RECORD_UNREADABLE anomaly (never an exception)."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return audit_anomaly(ReasonCode.RECORD_UNREADABLE, ref, "not JSON")
+    kind = body.get("record_type") if isinstance(body, dict) else None
+    try:
+        if kind == "decision":
+            return DecisionRecord.model_validate(body)
+        if kind == "action_outcome":
+            outcome = ActionOutcome.model_validate(body)
+            if outcome.outcome_id != outcome_id_of(outcome.action_id):
+                return audit_anomaly(ReasonCode.RECORD_UNREADABLE, ref,
+                                     "outcome_id is not H(action_id)",
+                                     decision_id=outcome.decision_id, action_id=outcome.action_id)
+            return outcome
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
+        return audit_anomaly(ReasonCode.RECORD_UNREADABLE, ref,
+                             f"invalid {kind} record (fields: {fields})")
+    return audit_anomaly(ReasonCode.RECORD_UNREADABLE, ref,
+                         f"record_type {str(kind)[:40]!r} is neither decision nor action_outcome")
