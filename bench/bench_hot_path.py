@@ -107,6 +107,7 @@ class Env:
     state_dir: Path
     bootstrap: str
     broker_pid: int
+    wiring_patch: dict[str, Any] | None = None  # merged into every worker's wiring
 
     def spawn(self, name: str, app_id: str, agents: list[str],
               policy_patch: dict[str, Any] | None = None) -> WorkerProcess:
@@ -117,7 +118,7 @@ class Env:
             partitions=PARTITIONS, policy_patch=policy_patch,
             wiring_patch={"object_store": {"type": "local", "root": str(self.root / "objects")},
                           "oracle_root": str(self.root / "oracle"),
-                          "worker": {"agents": agents}})
+                          "worker": {"agents": agents}, **(self.wiring_patch or {})})
         return WorkerProcess(str(path), port, self.root / f"{name}.log").start()
 
 
@@ -332,13 +333,18 @@ def _pct(values: list[float], q: float) -> float:
 # ---------------------------------------------------------------- phases
 
 
-def _admit(env: Env, scale: str, days: int) -> tuple[list[Record], dict[str, Any]]:
+def _admit(env: Env, scale: str, days: int,
+           cap: int | None = None) -> tuple[list[Record], dict[str, Any]]:
+    """Stream the world's traffic through an ingest-only worker; ``cap`` = rows per output
+    (the testing posture's smoke cap: the first rows of each output by event time)."""
     t0 = time.perf_counter()
     locator = generate_world(WorldParams(scale=scale, days=days),  # type: ignore[arg-type]
                              SEED, env.root / "oracle")
     gen_s = time.perf_counter() - t0
-    rows = sum(locator.row_counts[o] for o in TRAFFIC_OUTPUTS)
-    policy = {**PINNED, "testing": {"mode": "completion", "max_rows_per_output": None}}
+    rows = sum(min(locator.row_counts[o], cap or locator.row_counts[o]) for o in TRAFFIC_OUTPUTS)
+    testing = {"mode": "smoke", "max_rows_per_output": cap} if cap else \
+        {"mode": "completion", "max_rows_per_output": None}
+    policy = {**PINNED, "testing": testing}
     worker = env.spawn("ingest", "adm", ["wsp", "ig"], policy)
     traffic = "adm." + Topic.TRAFFIC.value
     try:
@@ -359,7 +365,8 @@ def _admit(env: Env, scale: str, days: int) -> tuple[list[Record], dict[str, Any
         worker.stop()
     records = _admission_order(asyncio.run(read_topic(env.bootstrap, traffic, PARTITIONS)))
     types = Counter(_event_type(r) for r in records)
-    facts = {"world": f"{scale}/{days}d", "seed": SEED, "generate_s": round(gen_s, 1),
+    facts = {"world": f"{scale}/{days}d", "rows_per_output_cap": cap, "seed": SEED,
+             "generate_s": round(gen_s, 1),
              "pack_traffic_rows": rows, "admitted": len(records), "by_type": dict(types),
              "admit_s": round(admit_s, 1), "admissions_per_s": round(count / admit_s, 1),
              "ingest_worker_mem_mb": mem, "cpu_pct": cpu, "ingest_log": _log_facts(worker.log_path),

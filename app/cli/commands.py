@@ -5,7 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from app.cli import (
+    audit_cmd,
     broker_cmd,
+    conformance_cmd,
     demo_cmd,
     eb_cmd,
     eval_cmd,
@@ -22,6 +24,6 @@ from app.cli import (
 __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
-    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd,
-    profile_cmd, registry_cmd, schemas_cmd,
+    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, audit_cmd, conformance_cmd, eval_cmd,
+    eb_cmd, broker_cmd, worker_cmd, profile_cmd, registry_cmd, schemas_cmd,
 ]

@@ -1,30 +1,43 @@
-"""``fp run start``: verify a world, stream it through IG, and summarize (see run_driver)."""
+"""``fp run start``: the main job on any world, with progress, a summary and a report.
+
+See ``app.runtime.run_driver``: SR, streaming at the profile's pace, waiting until the run drained
+(judged from receipts, rtdl and audit records), evaluation against truth, summary and report.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from app.profiles.loader import load_profile
-from app.runtime.run_driver import start_run
+from app.runtime.run_driver import DEFAULT_STALL_S, REPORTS_DIR, start_run
 
 __all__ = ["register"]
 
 
 def _start(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
-    summary = start_run(profile, args.profile, args.world, args.scenario,
-                        log_dir=profile.resolve(".fp/logs"), run_label=args.label)
-    print("\n".join(summary.lines()))
-    return 0 if summary.status == "READY" else 1
+    result = start_run(profile, args.profile, args.world, args.scenario,
+                       log_dir=profile.resolve(".fp/logs"), run_label=args.label,
+                       stall_s=args.stall_s,
+                       reports_dir=Path(args.reports_dir) if args.reports_dir else None)
+    return 0 if result.ok else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse
-    parser = sub.add_parser("run", help="run a world end to end (SR, streaming, admission)")
+    parser = sub.add_parser("run", help="run a world end to end (the main job)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    text = "SR + streaming in one go, with progress and a summary of receipts"
+    text = ("SR + streaming + hot path + actions + audit on one world, with a progress bar; then "
+            "the evaluation against truth, a summary and a report (HTML, Markdown, PNG charts)")
     start = actions.add_parser("start", help=text, description=text)
     start.add_argument("--world", required=True, help="world locator (fp world generate)")
     start.add_argument("--scenario", default="baseline", help="scenario id (default baseline)")
     start.add_argument("--label", default="default",
                        help="run label: the same world+scenario+label is the same run (reused)")
+    start.add_argument("--stall-s", type=float, default=DEFAULT_STALL_S,
+                       help="stop waiting after this many seconds without progress "
+                            f"(default {DEFAULT_STALL_S:.0f})")
+    start.add_argument("--reports-dir", default=None,
+                       help=f"where reports go (default {REPORTS_DIR} under the profile's base "
+                            "dir); each report gets a new folder")
     start.set_defaults(func=_start)

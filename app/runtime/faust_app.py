@@ -11,6 +11,7 @@ Settings that matter and why:
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -31,13 +32,25 @@ AgentRegistrar = Callable[[faust.App, AgentContext], None]
 
 
 def _default_agents(profile: Profile) -> list[AgentRegistrar]:
-    """The profile's agents (``wiring.worker.agents``; all of them when unset)."""
-    from app.agents import census, hot_path, ig, ig_http, wsp
+    """The profile's agents (``wiring.worker.agents``; all of them when unset).
 
-    every = {"wsp": wsp.register, "ig": ig.register, "ig_http": ig_http.register,
-             "census": census.register, "hotpath": hot_path.register}
+    Modules are imported only when chosen, so a worker with a split role loads only its code.
+    """
     chosen = profile.wiring.worker.agents
-    return [every[name] for name in (chosen if chosen is not None else every)]
+    names = chosen if chosen is not None else tuple(_AGENT_MODULES)
+    return [importlib.import_module(_AGENT_MODULES[name]).register for name in names]
+
+
+_AGENT_MODULES: dict[str, str] = {
+    "wsp": "app.agents.wsp",
+    "ig": "app.agents.ig",
+    "ig_http": "app.agents.ig_http",
+    "census": "app.agents.census",
+    "hotpath": "app.agents.hot_path",
+    "al": "app.agents.action_layer",
+    "dla": "app.agents.audit_log",
+}
+"""Every agent a worker can run, by its ``wiring.worker.agents`` name (order = start order)."""
 
 
 DEFAULT_AGENTS: Sequence[AgentRegistrar] | None = None  # None = _default_agents(profile)

@@ -1,8 +1,10 @@
-"""``fp run start``: SR + streaming in one go for people, with progress and a summary.
+"""The main job on one world: SR, streaming, drain, evaluation, summary and report.
 
-Uses the running worker of the profile when one answers ``/v1/health`` (otherwise starts one,
-and the embedded broker for the ``tansu`` wiring, and stops what it started). Progress is read
-from IG's receipts in the object store (the durable record), not from a worker's counters.
+``run_main_job`` expects the bus and a worker to be up; ``start_run`` (``fp run start``) brings
+up what is missing (the embedded broker for the ``tansu`` wiring, a worker unless one answers
+``/v1/health``) and stops what it started. Whether the run drained is judged from the durable
+record (``app.reporting.follow``), never from a worker's counters; truth is read only after the
+run, by reference, through ``app.reporting.scorecard`` (which alone reaches ``app.evaluation``).
 """
 
 from __future__ import annotations
@@ -10,61 +12,75 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.cli.sr_cmd import sr_run
-from app.ig.receipt_log import ReceiptFollower
+from app.eb.topics import Topic, topic_name
 from app.objectstore.config import open_object_store
 from app.profiles.loader import Profile
 from app.profiles.wiring import TansuBroker
 from app.rails.run_facts import RunFactsView
-from app.runtime.bus_address import embedded_broker
+from app.reporting.drain import DrainProgress, StallWatch
+from app.reporting.follow import (
+    AuditSegments,
+    RunFollower,
+    audit_segments,
+    read_admission_times,
+    written_before,
+)
+from app.reporting.progress import progress_line
+from app.reporting.render import render_text
+from app.reporting.report import ReportPaths, write_report
+from app.reporting.scorecard import evaluate_run
+from app.reporting.sections import summary_sections
+from app.reporting.summary import MainJobSummary, build_summary, chart_data
+from app.runtime.bus_address import bootstrap_servers, embedded_broker
 from app.runtime.supervisor import WorkerProcess, http_json
 from app.sr.run_request import RunRequest
 from app.wsp.stream_plan import plan_for
 
-__all__ = ["RunSummary", "start_run"]
+__all__ = ["DEFAULT_STALL_S", "REPORTS_DIR", "MainJobResult", "Steps", "run_main_job", "start_run"]
 
+DEFAULT_STALL_S = 60.0
+"""No progress on any step for this long: stop waiting and report what is missing."""
+REPORTS_DIR = ".fp/reports"
+"""Where reports go, relative to the profile's base dir (one new folder per report)."""
 _POLL_S = 1.0
-_STALL_S = 120.0  # no new receipt for this long: report and stop waiting
+_PLAIN_EVERY_S = 15.0  # progress line interval when stderr is not a terminal
 
 
 @dataclass
-class RunSummary:
+class Steps:
+    """Numbered step lines (``[4/8] ...``) shared by ``fp demo`` and ``fp run start``."""
+
+    total: int
+    done: int = 0
+
+    def say(self, text: str) -> None:
+        self.done += 1
+        print(f"[{self.done}/{self.total}] {text}", flush=True)
+
+
+@dataclass
+class MainJobResult:
     run_id: str
     status: str
     reason: str = ""
-    planned_rows: int = 0
-    receipts: Counter[str] = field(default_factory=Counter)
-    reasons: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
     reused: bool = False
+    planned_rows: int = 0
+    summary: MainJobSummary | None = None
+    report: ReportPaths | None = None
+    phases_s: dict[str, float] = field(default_factory=dict)
 
-    def lines(self) -> list[str]:
-        if self.status != "READY":
-            return [f"run {self.run_id}: {self.status} ({self.reason})"]
-        rate = sum(self.receipts.values()) / self.seconds if self.seconds else 0.0
-        again = " (an existing run: nothing new streamed; use another --label)" if self.reused \
-            else ""
-        out = [f"run {self.run_id}: READY{again}, {self.planned_rows:,} rows planned",
-               "  receipts: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.receipts.items())),
-               f"  streamed and decided in {self.seconds:.1f}s ({rate:,.0f} receipts/s)"]
-        if self.reasons:
-            out.append("  reasons: " + ", ".join(f"{k} {v:,}" for k, v in
-                                                 self.reasons.most_common()))
-        return out
+    @property
+    def ok(self) -> bool:
+        return self.status == "READY" and self.summary is not None and self.summary.drained
 
 
-async def _count_new_receipts(profile: Profile, run_id: str, follower: ReceiptFollower,
-                              decisions: Counter[str], reasons: Counter[str]) -> None:
-    """Add the receipts of ``run_id`` written since the follower's last poll to the counters."""
-    async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
-        for receipt in await follower.poll(store):
-            if receipt.run_id == run_id:
-                decisions[receipt.decision.value] += 1
-                reasons.update(c.value for c in receipt.reason_codes)
+def _outcomes_expected(profile: Profile) -> bool:
+    agents = profile.wiring.worker.agents
+    return agents is None or "al" in agents
 
 
 async def _planned_rows(profile: Profile, facts_key: str) -> int:
@@ -75,53 +91,134 @@ async def _planned_rows(profile: Profile, facts_key: str) -> int:
                     ).total_rows
 
 
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = int(width * min(done, total) / total) if total else width
-    sys.stderr.write(f"\r  streaming [{'#' * filled}{'.' * (width - filled)}] "
-                     f"{done:,}/{total:,}")
-    sys.stderr.flush()
+class _ProgressDisplay:
+    """A redrawn line on a terminal; a plain line every few seconds in a log."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def show(self, p: DrainProgress, *, final: bool = False) -> None:
+        if self.tty:
+            sys.stderr.write("\r  " + progress_line(p) + ("\n" if final else ""))
+        elif final or time.monotonic() - self._last >= _PLAIN_EVERY_S:
+            sys.stderr.write("  " + progress_line(p) + "\n")
+            self._last = time.monotonic()
+        sys.stderr.flush()
+
+
+async def _written_before(profile: Profile, audit: AuditSegments | None) -> set[str]:
+    async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
+        return await written_before(store, audit)
+
+
+async def _follow(profile: Profile, run_id: str, planned_rows: int, stall_s: float, *,
+                  audit: AuditSegments | None,
+                  skip: set[str]) -> tuple[RunFollower, DrainProgress]:
+    """Poll the run's record until it drained or stalled."""
+    servers, worker = bootstrap_servers(profile), profile.wiring.worker
+    follower = RunFollower(
+        run_id=run_id, planned_rows=planned_rows, servers=servers,
+        traffic_topic=topic_name(Topic.TRAFFIC, worker.topic_prefix),
+        rtdl_topic=topic_name(Topic.RTDL, worker.topic_prefix), partitions=worker.partitions,
+        outcomes_expected=_outcomes_expected(profile), audit=audit)
+    follower.skip(skip)
+    display, watch = _ProgressDisplay(), StallWatch(stall_s, time.monotonic)
+    async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
+        while True:
+            progress = await follower.poll(store)
+            if progress.drained or watch.stalled(progress.key()):
+                display.show(progress, final=True)
+                return follower, progress
+            display.show(progress)
+            await asyncio.sleep(_POLL_S)
+
+
+def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
+                 steps: Steps, stall_s: float = DEFAULT_STALL_S,
+                 reports_dir: Path | None = None) -> MainJobResult:
+    """SR -> stream -> drain -> evaluate -> summary -> report, on a bus and worker already up.
+
+    The report goes to a new folder under ``reports_dir`` (default ``.fp/reports`` under the
+    profile's base dir).
+    """
+    clock = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        result.phases_s[name] = now - clock
+        clock = now
+
+    audit = audit_segments()
+    before = asyncio.run(_written_before(profile, audit))
+    outcome = asyncio.run(sr_run(profile, RunRequest(world_locator=world, scenario_id=scenario,
+                                                     run_label=run_label)))
+    result = MainJobResult(outcome.run_id, outcome.status, outcome.reason_code or "",
+                           reused=outcome.reused)
+    lap("sr")
+    if outcome.ready is None:
+        steps.say(f"SR: run {outcome.run_id} {outcome.status} ({result.reason}): stopping")
+        return result
+    result.planned_rows = asyncio.run(_planned_rows(profile, outcome.ready.run_facts.object_key))
+    again = " (an existing run: nothing new is streamed; use another --label)" \
+        if outcome.reused else ""
+    steps.say(f"SR: run {outcome.run_id} READY{again}; {result.planned_rows:,} rows planned; "
+              f"streaming at full speed (speedup {profile.policy.streaming.speedup})")
+    # A new run's segments all come after ``before``; a reused run's may be anywhere.
+    follower, progress = asyncio.run(_follow(
+        profile, outcome.run_id, result.planned_rows, stall_s, audit=audit,
+        skip=set() if outcome.reused else before))
+    lap("stream_and_drain")
+    no_audit = "" if progress.audit_expected else "; audit: not available (no DLA lookup)"
+    if progress.drained:
+        steps.say(f"drained in {result.phases_s['stream_and_drain']:.1f}s: every expected step "
+                  f"complete{no_audit}")
+    else:
+        steps.say(f"stopped waiting after {stall_s:.0f}s without progress{no_audit}; missing:"
+                  + "".join(f"\n      {m}" for m in progress.missing()))
+    evaluation, truth = asyncio.run(evaluate_run(profile, outcome.run_id, follower.decisions))
+    admitted_ms = asyncio.run(read_admission_times(
+        bootstrap_servers(profile), follower.traffic_topic, follower.admitted_positions))
+    lap("evaluate")
+    steps.say(f"evaluated {evaluation.decisions:,} decisions against the world's truth "
+              f"({evaluation.truth_flows:,} flows, read by reference after its gate PASSed)")
+    result.summary = build_summary(
+        run_id=outcome.run_id, planned_rows=result.planned_rows, receipts=follower.receipts,
+        admitted_by_type=follower.admitted_by_type, decisions=follower.decisions,
+        outcomes=follower.outcomes, audit_records=follower.audit_records, evaluation=evaluation,
+        admitted_ms=admitted_ms, outcomes_expected=follower.tracker.outcomes_expected,
+        missing=progress.missing())
+    steps.say("summary\n" + render_text(summary_sections(result.summary)).rstrip())
+    data = chart_data(follower.decisions, follower.outcomes, admitted_ms, truth)
+    result.report = write_report(result.summary, data,
+                                 reports_dir or profile.resolve(REPORTS_DIR))
+    lap("report")
+    steps.say(f"report: {result.report.html}\n      (also {result.report.markdown.name} and "
+              f"{len(result.report.charts)} PNG charts in {result.report.folder})")
+    return result
 
 
 def start_run(profile: Profile, profile_arg: str, world: str, scenario: str, *,
-              log_dir: Path, run_label: str = "default") -> RunSummary:
-    """Run SR for the world, wait until IG decided every planned row, summarize."""
+              log_dir: Path, run_label: str = "default", stall_s: float = DEFAULT_STALL_S,
+              reports_dir: Path | None = None) -> MainJobResult:
+    """``fp run start``: bring up what is missing, run the main job, stop what it started."""
     started_broker = False
     if isinstance(profile.wiring.broker, TansuBroker):
         broker = embedded_broker(profile)
         started_broker = broker.running() is None
-        asyncio.run(broker.up(timeout_s=profile.wiring.broker.start_timeout_s))
+        state = asyncio.run(broker.up(timeout_s=profile.wiring.broker.start_timeout_s))
+        if started_broker:
+            print(f"embedded broker started at {state.bootstrap}", flush=True)
     worker = WorkerProcess(profile_arg, profile.wiring.worker.web_port, log_dir / "worker.log")
     started_worker = http_json(f"{worker.base_url}/v1/health")[0] != 200
     try:
         if started_worker:
             worker.start()
+            print(f"worker started; log {worker.log_path}", flush=True)
         worker.wait_ready()
-        t0 = time.monotonic()
-        outcome = asyncio.run(sr_run(profile, RunRequest(world_locator=world,
-                                                         scenario_id=scenario,
-                                                         run_label=run_label)))
-        summary = RunSummary(outcome.run_id, outcome.status, outcome.reason_code or "",
-                             reused=outcome.reused)
-        if outcome.ready is None:
-            return summary
-        summary.planned_rows = asyncio.run(_planned_rows(profile,
-                                                         outcome.ready.run_facts.object_key))
-        last_change, last_total = time.monotonic(), -1
-        follower, decisions, reasons = ReceiptFollower(), Counter[str](), Counter[str]()
-        while True:
-            asyncio.run(_count_new_receipts(profile, outcome.run_id, follower, decisions, reasons))
-            total = decisions["ADMIT"] + decisions["QUARANTINE"]  # re-sends are no new rows
-            _progress(total, summary.planned_rows)
-            if total != last_total:
-                last_change, last_total = time.monotonic(), total
-            if total >= summary.planned_rows or time.monotonic() - last_change > _STALL_S:
-                break
-            time.sleep(_POLL_S)
-        sys.stderr.write("\n")
-        summary.receipts, summary.reasons = decisions, reasons
-        summary.seconds = time.monotonic() - t0
-        return summary
+        return run_main_job(profile, world, scenario, run_label=run_label, steps=Steps(5),
+                            stall_s=stall_s, reports_dir=reports_dir)
     finally:
         if started_worker:
             worker.stop()

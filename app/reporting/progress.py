@@ -1,0 +1,18 @@
+"""One-line progress of a draining run (admission, decisions, outcomes, audit) for a terminal."""
+
+from __future__ import annotations
+
+from app.reporting.drain import DrainProgress
+
+__all__ = ["progress_line"]
+
+
+def progress_line(p: DrainProgress, *, width: int = 24) -> str:
+    """``[#####.....]  41% admitted a/b  decided c/d  outcomes e/f  audited g/h``."""
+    filled = round(width * p.fraction)
+    parts = [f"[{'#' * filled}{'.' * (width - filled)}] {100 * p.fraction:3.0f}%",
+             f"admitted {p.rows_judged:,}/{p.planned_rows:,}",
+             f"decided {p.decided:,}/{p.admitted_auths:,}",
+             f"outcomes {p.outcomes:,}/{p.intents:,}" if p.outcomes_expected else "outcomes n/a",
+             f"audited {p.audited:,}/{p.decisions:,}" if p.audit_expected else "audit n/a"]
+    return "  ".join(parts)
