@@ -6,18 +6,18 @@ store's whole history: IG's receipt segments and DLA's audit segments are create
 Segments written before a *new* run started (:func:`written_before`) are skipped: they belong
 to earlier runs. Records of other runs are skipped (nothing crosses run_id).
 
-Audit is available when this build has DLA's lookup (``app.dla.lookup.read_audit_records``);
-its segments are read through DLA's own decoder (``app.dla.segments.decode_segment``).
+Audit segments are read through DLA's own decoder (``app.dla.segments.decode_segment``), when
+the deployment runs DLA.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
+from app.dla.segments import SEGMENTS_PREFIX, decode_segment
 from app.eb.partition_reader import read_partition
 from app.ig.receipt_log import RECEIPTS_PREFIX
 from app.objectstore.base import ObjectStore
@@ -28,28 +28,7 @@ from app.reporting.drain import DrainProgress, DrainTracker
 from app.reporting.latency import TrafficPosition
 from app.reporting.records import BusRecord, decode_record, run_of
 
-__all__ = ["AuditSegments", "RunFollower", "audit_segments", "read_admission_times",
-           "written_before"]
-
-
-@dataclass(frozen=True, slots=True)
-class AuditSegments:
-    """Where DLA keeps its segments and how to decode one (from DLA's own modules)."""
-
-    prefix: str
-    decode: Callable[[str, bytes], Any]
-
-
-def audit_segments() -> AuditSegments | None:
-    """DLA's segment reader, or None when this build has no DLA lookup (audit not available)."""
-    try:
-        from app.dla.lookup import read_audit_records  # noqa: F401  # the agreed availability mark
-        from app.dla.segments import SEGMENTS_PREFIX, decode_segment
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("app.dla.lookup", "app.dla.segments", "app.dla"):
-            raise  # DLA is there but broken: say so, do not pretend it is absent
-        return None
-    return AuditSegments(SEGMENTS_PREFIX, decode_segment)
+__all__ = ["RunFollower", "read_admission_times", "written_before"]
 
 
 class _NewObjects:
@@ -74,23 +53,22 @@ class RunFollower:
 
     def __init__(self, *, run_id: str, planned_rows: int, servers: list[str], traffic_topic: str,
                  rtdl_topic: str, partitions: int, outcomes_expected: bool,
-                 audit: AuditSegments | None) -> None:
+                 audit_expected: bool) -> None:
         self.run_id = run_id
         self.servers, self.traffic_topic, self.rtdl_topic = servers, traffic_topic, rtdl_topic
         self.tracker = DrainTracker(run_id, planned_rows, outcomes_expected=outcomes_expected,
-                                    audit_expected=audit is not None)
+                                    audit_expected=audit_expected)
         self.receipts: Counter[str] = Counter()
         self.admitted_by_type: Counter[str] = Counter()
         self.admitted_positions: set[TrafficPosition] = set()
         self.decisions: list[BusRecord] = []
         self.outcomes: list[BusRecord] = []
         self.unreadable_rtdl = 0
-        self.audit_records: list[dict[str, Any]] | None = [] if audit is not None else None
-        self._audit = audit
+        self.audit_records: list[dict[str, Any]] | None = [] if audit_expected else None
         self._receipt_ids: set[str] = set()
         self._audit_ids: set[str] = set()
         self._receipt_objects = _NewObjects(RECEIPTS_PREFIX)
-        self._audit_objects = _NewObjects(audit.prefix) if audit is not None else None
+        self._audit_objects = _NewObjects(SEGMENTS_PREFIX) if audit_expected else None
         self._next: dict[int, int] = dict.fromkeys(range(partitions), 0)
 
     def skip(self, keys: Iterable[str]) -> None:
@@ -120,11 +98,11 @@ class RunFollower:
         self.tracker.add_receipts(mine)
 
     def _add_audit(self, segments: Iterable[tuple[str, bytes]]) -> None:
-        if self._audit is None or self.audit_records is None:
+        if self.audit_records is None:
             return
         fresh: list[dict[str, Any]] = []
         for key, data in segments:
-            for entry in self._audit.decode(key, data).entries:
+            for entry in decode_segment(key, data).entries:
                 if isinstance(entry, AuditRecord) and entry.pins.run_id == self.run_id \
                         and entry.audit_id not in self._audit_ids:
                     self._audit_ids.add(entry.audit_id)
@@ -158,12 +136,9 @@ class RunFollower:
         return self.tracker.progress()
 
 
-async def written_before(store: ObjectStore, audit: AuditSegments | None) -> set[str]:
+async def written_before(store: ObjectStore) -> set[str]:
     """Receipt and audit segment keys in the store now: taken before SR starts a new run."""
-    keys = set(await store.list(RECEIPTS_PREFIX))
-    if audit is not None:
-        keys.update(await store.list(audit.prefix))
-    return keys
+    return set(await store.list(RECEIPTS_PREFIX)) | set(await store.list(SEGMENTS_PREFIX))
 
 
 async def read_admission_times(servers: list[str], traffic_topic: str,

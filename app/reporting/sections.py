@@ -131,7 +131,7 @@ def _latency(s: MainJobSummary) -> Section:
 def _audit(s: MainJobSummary) -> Section:
     a = s.audit
     if a is None:
-        return Section("Audit", notes=("audit: not available (no DLA lookup in this build)",))
+        return Section("Audit", notes=("audit: not expected (DLA is not in wiring.worker.agents)",))
     return Section("Audit", ("decisions", "audited", "chains complete", "unaudited",
                              "corrections"),
                    ((fmt_count(a.decisions), fmt_count(a.audited), fmt_count(a.complete),

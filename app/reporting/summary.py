@@ -1,7 +1,7 @@
 """The main job's summary: pure functions from what the run left on the record to the numbers.
 
 Inputs are the run's receipts (counts), decision and outcome records read back from
-``fp.bus.rtdl.v1`` (with bus timestamps), audit records (or None when DLA is not available), the
+``fp.bus.rtdl.v1`` (with bus timestamps), audit records (or None when DLA is not deployed), the
 scorecard against the world's truth (``app.evaluation.evaluate``) and the traffic bus timestamps
 of the run's admissions. Nothing is hard-coded: every number is computed from the run. Repeated
 records (at-least-once) are counted once, by id, first one wins.
@@ -193,7 +193,7 @@ def build_summary(*, run_id: str, planned_rows: int, receipts: Mapping[str, int]
         receipts: distinct receipts of the run per decision (ADMIT, DUPLICATE, QUARANTINE).
         admitted_by_type: ADMIT receipts per event type.
         decisions, outcomes: the run's decision and action_outcome records on rtdl.
-        audit_records: the run's audit records as dicts; None when DLA is not available.
+        audit_records: the run's audit records as dicts; None when DLA is not deployed.
         admitted_ms: traffic (partition, offset) -> bus timestamp of the run's admitted records.
         outcomes_expected: False when AL is not part of the deployment.
         missing: what the drain wait found missing (``DrainProgress.missing``).

@@ -23,9 +23,7 @@ from app.profiles.wiring import TansuBroker
 from app.rails.run_facts import RunFactsView
 from app.reporting.drain import DrainProgress, StallWatch
 from app.reporting.follow import (
-    AuditSegments,
     RunFollower,
-    audit_segments,
     read_admission_times,
     written_before,
 )
@@ -78,9 +76,10 @@ class MainJobResult:
         return self.status == "READY" and self.summary is not None and self.summary.drained
 
 
-def _outcomes_expected(profile: Profile) -> bool:
+def _deployed(profile: Profile, agent: str) -> bool:
+    """Whether the profile's workers run ``agent`` (the run driver waits only for those)."""
     agents = profile.wiring.worker.agents
-    return agents is None or "al" in agents
+    return agents is None or agent in agents
 
 
 async def _planned_rows(profile: Profile, facts_key: str) -> int:
@@ -107,13 +106,12 @@ class _ProgressDisplay:
         sys.stderr.flush()
 
 
-async def _written_before(profile: Profile, audit: AuditSegments | None) -> set[str]:
+async def _written_before(profile: Profile) -> set[str]:
     async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
-        return await written_before(store, audit)
+        return await written_before(store)
 
 
 async def _follow(profile: Profile, run_id: str, planned_rows: int, stall_s: float, *,
-                  audit: AuditSegments | None,
                   skip: set[str]) -> tuple[RunFollower, DrainProgress]:
     """Poll the run's record until it drained or stalled."""
     servers, worker = bootstrap_servers(profile), profile.wiring.worker
@@ -121,7 +119,7 @@ async def _follow(profile: Profile, run_id: str, planned_rows: int, stall_s: flo
         run_id=run_id, planned_rows=planned_rows, servers=servers,
         traffic_topic=topic_name(Topic.TRAFFIC, worker.topic_prefix),
         rtdl_topic=topic_name(Topic.RTDL, worker.topic_prefix), partitions=worker.partitions,
-        outcomes_expected=_outcomes_expected(profile), audit=audit)
+        outcomes_expected=_deployed(profile, "al"), audit_expected=_deployed(profile, "dla"))
     follower.skip(skip)
     display, watch = _ProgressDisplay(), StallWatch(stall_s, time.monotonic)
     async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
@@ -150,8 +148,7 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
         result.phases_s[name] = now - clock
         clock = now
 
-    audit = audit_segments()
-    before = asyncio.run(_written_before(profile, audit))
+    before = asyncio.run(_written_before(profile))
     outcome = asyncio.run(sr_run(profile, RunRequest(world_locator=world, scenario_id=scenario,
                                                      run_label=run_label)))
     result = MainJobResult(outcome.run_id, outcome.status, outcome.reason_code or "",
@@ -167,10 +164,10 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
               f"streaming at full speed (speedup {profile.policy.streaming.speedup})")
     # A new run's segments all come after ``before``; a reused run's may be anywhere.
     follower, progress = asyncio.run(_follow(
-        profile, outcome.run_id, result.planned_rows, stall_s, audit=audit,
+        profile, outcome.run_id, result.planned_rows, stall_s,
         skip=set() if outcome.reused else before))
     lap("stream_and_drain")
-    no_audit = "" if progress.audit_expected else "; audit: not available (no DLA lookup)"
+    no_audit = "" if progress.audit_expected else "; audit: not expected (no DLA deployed)"
     if progress.drained:
         steps.say(f"drained in {result.phases_s['stream_and_drain']:.1f}s: every expected step "
                   f"complete{no_audit}")

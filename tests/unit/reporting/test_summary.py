@@ -112,11 +112,11 @@ def test_audit_chain_is_complete_when_its_record_lists_every_intent(run: Run) ->
     assert s.audit == AuditStats(decisions=5, audited=4, complete=4, corrections=1)
 
 
-def test_audit_not_available_and_outcomes_not_expected_are_explicit(run: Run) -> None:
+def test_audit_not_deployed_and_outcomes_not_expected_are_explicit(run: Run) -> None:
     s = run.summary(audit_records=None, outcomes=[], outcomes_expected=False)
     text = {sec.title: sec for sec in summary_sections(s)}
     assert s.audit is None
-    assert text["Audit"].notes == ("audit: not available (no DLA lookup in this build)",)
+    assert text["Audit"].notes == ("audit: not expected (DLA is not in wiring.worker.agents)",)
     assert text["Actions by outcome"].rows == ()
     assert "not expected" in text["Actions by outcome"].notes[0]
 
