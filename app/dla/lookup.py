@@ -10,7 +10,8 @@ conformance suite's view: every record ever appended, each ``audit_id`` once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from app.dla.anomaly import AuditAnomaly
 from app.dla.index import IdKind, SegmentIndex, index_of
@@ -124,25 +125,26 @@ async def _segments(store: ObjectStore) -> list[Segment]:
             for k in await store.list(SEGMENTS_PREFIX) if k.endswith(".jsonl")]
 
 
-async def read_audit_records(store: ObjectStore) -> list[AuditRecord]:
-    """Every audit record in the store (all logs, partitions, segments), each ``audit_id`` once."""
+_E = TypeVar("_E", AuditRecord, AuditAnomaly)
+
+
+async def _distinct(store: ObjectStore, kind: type[_E], id_of: Callable[[_E], str]) -> list[_E]:
+    """Every entry of ``kind`` in the store (all logs, partitions, segments), each id once."""
     seen: set[str] = set()
-    out: list[AuditRecord] = []
+    out: list[_E] = []
     for segment in await _segments(store):
         for entry in segment.entries:
-            if isinstance(entry, AuditRecord) and entry.audit_id not in seen:
-                seen.add(entry.audit_id)
+            if isinstance(entry, kind) and id_of(entry) not in seen:
+                seen.add(id_of(entry))
                 out.append(entry)
     return out
+
+
+async def read_audit_records(store: ObjectStore) -> list[AuditRecord]:
+    """Every audit record in the store, each ``audit_id`` once."""
+    return await _distinct(store, AuditRecord, lambda r: r.audit_id)
 
 
 async def read_audit_anomalies(store: ObjectStore) -> list[AuditAnomaly]:
     """Every audit anomaly in the store, each ``anomaly_id`` once."""
-    seen: set[str] = set()
-    out: list[AuditAnomaly] = []
-    for segment in await _segments(store):
-        for entry in segment.entries:
-            if isinstance(entry, AuditAnomaly) and entry.anomaly_id not in seen:
-                seen.add(entry.anomaly_id)
-                out.append(entry)
-    return out
+    return await _distinct(store, AuditAnomaly, lambda a: a.anomaly_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -26,7 +25,6 @@ import pytest
 import yaml
 
 from app.al.payment_switch import read_side_effects
-from app.cli.sr_cmd import sr_run
 from app.eb.embedded_broker import BrokerState
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
@@ -34,8 +32,8 @@ from app.profiles.loader import Profile, load_profile
 from app.rails.action import outcome_id_of
 from app.rails.canonical_json import canonical_dumps
 from app.rails.ids import make_id
-from app.sr.run_request import RunRequest
 from tests.fixtures.broker import Cluster
+from tests.fixtures.worlds import start_world_run
 from tests.integration.bus_io import produce
 from tests.integration.waiting import wait_for
 
@@ -136,15 +134,8 @@ def al_run(tiny_world: Path, tmp_path_factory: pytest.TempPathFactory,
         worker = cluster.spawn("w1")
         worker.wait_ready()
         profile = load_profile(worker.profile)
-        world = root / "oracle" / tiny_world.relative_to(tiny_world.parents[3])
-        shutil.copytree(tiny_world, world)
-        manifest = orjson.loads((world / "manifest.json").read_bytes())
-        auths = next(o["row_count"] for o in manifest["outputs"]
-                     if o["output_id"] == "auth_request")
-        outcome = asyncio.run(sr_run(profile, RunRequest(world_locator=str(world),
-                                                         scenario_id="baseline")))
-        assert outcome.status == "READY"
-        run = AlRun(profile, embedded_broker.bootstrap, outcome.run_id, 0, 0,
+        run_id, auths = start_world_run(tiny_world, root / "oracle", profile)
+        run = AlRun(profile, embedded_broker.bootstrap, run_id, 0, 0,
                     profile.resolve(profile.wiring.executor.log_dir))
 
         def outcomes() -> int:

@@ -10,7 +10,6 @@ The posture is pinned (NORMAL) so the replay can be compared byte for byte.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ import orjson
 import pytest
 import yaml
 
-from app.cli.sr_cmd import sr_run
 from app.eb.embedded_broker import BrokerState
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
@@ -29,8 +27,8 @@ from app.hotpath.replay import decision_stream, replay_profile, stream_digest
 from app.profiles.loader import Profile, load_profile
 from app.rails.decision import DecisionRecord
 from app.rails.posture import Posture
-from app.sr.run_request import RunRequest
 from tests.fixtures.broker import Cluster
+from tests.fixtures.worlds import start_world_run
 from tests.integration.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -65,15 +63,8 @@ def hot_run(tiny_world: Path, tmp_path_factory: pytest.TempPathFactory,
         worker = cluster.spawn("w1")
         worker.wait_ready()
         profile = load_profile(worker.profile)
-        world = root / "oracle" / tiny_world.relative_to(tiny_world.parents[3])
-        shutil.copytree(tiny_world, world)
-        manifest = orjson.loads((world / "manifest.json").read_bytes())
-        auths = next(o["row_count"] for o in manifest["outputs"]
-                     if o["output_id"] == "auth_request")
-        outcome = asyncio.run(sr_run(profile, RunRequest(world_locator=str(world),
-                                                         scenario_id="baseline")))
-        assert outcome.status == "READY"
-        run = HotRun(profile, embedded_broker.bootstrap, outcome.run_id, worker, 0)
+        run_id, auths = start_world_run(tiny_world, root / "oracle", profile)
+        run = HotRun(profile, embedded_broker.bootstrap, run_id, worker, 0)
         wait_for(lambda: ((n := len(_decisions(run))) >= auths // 4, n), 300,
                  "a quarter of the authorisations to be decided")
         worker.kill9()
