@@ -67,11 +67,18 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         recorded = {o.output_id: _checkpoint(table.get(checkpoint_key(plan.run_id, o.output_id)))
                     for o in plan.outputs}
         done = resume_rows(recorded, plan)
-        pacer = Pacer(policy.streaming.speedup, monotonic=time.monotonic, sleep=asyncio.sleep)
+        # app.sleep returns early when the worker stops, so a paced stream never holds up a stop.
+        pacer = Pacer(policy.streaming.speedup, monotonic=time.monotonic, sleep=app.sleep)
         pending: list[tuple[str, Any]] = []
         async with open_pack(parse_locator(view.world_locator), s3=s3) as reader:
             async for row in plan_rows(reader, plan, start_rows=done):
                 await pacer.wait_until_due(row.time_micros)
+                if app.should_stop:
+                    # Leave READY unacked, as a crash would: the next start resumes the run
+                    # from its checkpoint (rows sent but not acked are re-sent; IG dedupes).
+                    log_event(logger, "wsp.run_paused", run_id=plan.run_id,
+                              rows=sum(done.values()))
+                    raise asyncio.CancelledError
                 if pacer.speedup:  # how far behind its paced plan WSP runs (0 when on time)
                     WSP_LAG_SECONDS.labels(plan.run_id).set(
                         max(0.0, time.monotonic() - pacer.due_at(row.time_micros)))
