@@ -45,6 +45,7 @@ from app.runtime.al_metrics import (
     UNREADABLE_RECORDS,
 )
 from app.runtime.bus_address import bootstrap_servers
+from app.runtime.fail_stop import fail_stop
 from app.runtime.policy_watch import PolicyWatch
 from app.runtime.structured_log import log_event
 from app.tables.al import AL_EXECUTED_TABLE, executed_key, executed_value
@@ -208,10 +209,10 @@ class _Layer:
 
     async def reload_policy(self) -> None:
         """Apply a kill-switch change from the profile file; publish its governance fact."""
-        fact = self.watch.check()
-        if fact is not None:
+        for fact in self.watch.check():  # owed until acked: a failed send is retried next tick
             await (await publish(self.app, self.audit, fact.fact_id.encode(),
                                  canonical_dumps(fact.model_dump(mode="json"))))
+            self.watch.announced(fact)
 
 
 def _observe(outcome: ActionOutcome) -> None:
@@ -250,4 +251,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.agent(app.topic(ctx.topic(Topic.RTDL), **raw), name="al")
     async def al(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            await layer.process(events)
+            try:
+                await layer.process(events)
+            except Exception as exc:
+                fail_stop("al", exc)

@@ -32,6 +32,7 @@ from app.runtime.agent_context import AgentContext
 from app.runtime.audit_api import mount_audit_api
 from app.runtime.bus_address import bootstrap_servers, broker_epoch
 from app.runtime.dla_metrics import OPEN_CHAINS, observe_flush
+from app.runtime.fail_stop import fail_stop
 from app.runtime.structured_log import log_event
 
 __all__ = ["BATCH_MAX", "register"]
@@ -151,4 +152,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.agent(app.topic(rtdl, **raw), name="dla")
     async def dla(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            await log.process(events)
+            try:
+                await log.process(events)
+            except Exception as exc:
+                fail_stop("dla", exc)

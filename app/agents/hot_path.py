@@ -41,6 +41,7 @@ from app.registry.store import RegistryStore, activation_fact
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import bootstrap_servers
 from app.runtime.degrade_monitor import DegradeMonitor
+from app.runtime.fail_stop import fail_stop
 from app.runtime.hotpath_api import mount_hotpath_api
 from app.runtime.hotpath_metrics import (
     ANOMALIES,
@@ -289,5 +290,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.agent(app.topic(ctx.topic(Topic.TRAFFIC), **raw), name="hotpath")
     async def hotpath(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            await stage.process(events)
+            try:
+                await stage.process(events)
+            except Exception as exc:
+                fail_stop("hotpath", exc)
 

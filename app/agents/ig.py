@@ -37,6 +37,7 @@ from app.rails.receipts import EbRef, IngestionReceipt
 from app.rails.timefmt import epoch_micros_to_ts
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import bootstrap_servers
+from app.runtime.fail_stop import fail_stop
 from app.runtime.ig_metrics import observe_receipt
 from app.runtime.structured_log import log_event
 from app.tables.event_context import as_current
@@ -263,4 +264,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.agent(app.topic(ctx.topic(Topic.INGRESS), **raw), name="ig")
     async def ig(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-            await gate.process(events)
+            try:
+                await gate.process(events)
+            except Exception as exc:
+                fail_stop("ig", exc)

@@ -27,6 +27,7 @@ from app.rails.control import RunReady
 from app.rails.errors import FraudPlatformError
 from app.rails.run_facts import RunFactsView
 from app.runtime.agent_context import AgentContext
+from app.runtime.fail_stop import fail_stop
 from app.runtime.ig_metrics import WSP_LAG_SECONDS, WSP_ROWS
 from app.runtime.structured_log import log_event
 from app.tables.wsp import WSP_CHECKPOINT_TABLE
@@ -120,6 +121,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
             except FraudPlatformError as exc:  # a bad pack stops this run, not the worker
                 log_event(logger, "wsp.run_refused", run_id=ready.run_id,
                           reason_code=exc.reason_code, error=str(exc)[:300])
+            except Exception as exc:  # infrastructure: READY stays unacked, restart resumes
+                fail_stop("wsp", exc)
 
 
 def _checkpoint(stored: Any) -> WspCheckpoint | None:

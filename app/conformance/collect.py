@@ -7,7 +7,7 @@ a worker's memory or metrics.
 
 from __future__ import annotations
 
-from app.conformance.evidence import RunEvidence, records_of
+from app.conformance.evidence import BusRecord, RunEvidence, records_of
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
 from app.objectstore.config import open_object_store
@@ -25,7 +25,7 @@ async def collect_evidence(profile: Profile, run_id: str) -> RunEvidence:
     worker = profile.wiring.worker
     bootstrap = bootstrap_servers(profile)[0]
 
-    async def topic(name: Topic) -> list:  # type: ignore[type-arg]
+    async def topic(name: Topic) -> list[BusRecord]:
         full = topic_name(name, worker.topic_prefix)
         return records_of(full, await read_topic(bootstrap, full, worker.partitions))
 

@@ -83,24 +83,15 @@ class RunEvidence:
                                 and (body.get("pins") or {}).get("run_id") == self.run_id]
         return list(self._cache[key])
 
-    def rtdl_unreadable(self) -> list[BusRecord]:
-        self._rtdl_parsed()
-        return list(self._cache["rtdl:unreadable"])
-
     def _rtdl_parsed(self) -> list[tuple[BusRecord, dict[str, Any]]]:
         if "rtdl" not in self._cache:
             parsed: list[tuple[BusRecord, dict[str, Any]]] = []
-            unreadable: list[BusRecord] = []
-            for record in self.rtdl:
+            for record in self.rtdl:  # unreadable records are exactly_one_decision's finding
                 try:
                     body = record.parsed()
                 except orjson.JSONDecodeError:
-                    unreadable.append(record)
                     continue
                 if isinstance(body, dict):
                     parsed.append((record, body))
-                else:
-                    unreadable.append(record)
             self._cache["rtdl"] = parsed
-            self._cache["rtdl:unreadable"] = unreadable
         return list(self._cache["rtdl"])

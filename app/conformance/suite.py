@@ -23,9 +23,12 @@ def check_exactly_one_decision(evidence: RunEvidence) -> CheckResult:
     coverage = check_decision_coverage((r.value for r in evidence.traffic),
                                        (r.value for r in evidence.rtdl), run_id=evidence.run_id)
     found = Findings(examined=coverage.triggers)
-    if not coverage.ok:
-        found.violations.extend(line for line in coverage.lines()[1:-1]
-                                if not line.endswith(": 0"))
+    for what, ids in (("trigger without a decision", coverage.missing),
+                      ("trigger decided more than once", coverage.repeated),
+                      ("decision for a non-trigger event", coverage.for_non_triggers),
+                      ("decision for an event not on the traffic log", coverage.unknown_triggers)):
+        found.violations.extend(f"{what}: {event_id[:16]}" for event_id in ids)
+    found.expect(not coverage.unreadable, f"{coverage.unreadable} unreadable rtdl records")
     return found.result("exactly_one_decision", "one decision per admitted trigger")
 
 

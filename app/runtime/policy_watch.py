@@ -67,39 +67,49 @@ class PolicyWatch:
         self._now_utc = now_utc
         self._seen: str | None = None  # digest of the file bytes last looked at
         self._error: str | None = None  # the last re-read error (logged once, not every tick)
+        self.unannounced: list[GovernanceFact] = []
+        """Facts of changes whose publication is not acked yet (:meth:`announced`), oldest
+        first."""
         set_kill_switch(self.live.action.kill_switch)
 
-    def check(self) -> GovernanceFact | None:
-        """Look at the file once; returns the fact to publish when the kill switch changed."""
+    def check(self) -> list[GovernanceFact]:
+        """Look at the file once; returns the facts still to publish, oldest first (this
+        change's, and earlier ones whose publication failed)."""
         if self.path is None:
-            return None
+            return list(self.unannounced)
         try:
             seen = digest_bytes(self.path.read_bytes()).hex
         except OSError as exc:
-            return self._reject(f"cannot read {self.path}: {exc.strerror}")
+            self._reject(f"cannot read {self.path}: {exc.strerror}")
+            return list(self.unannounced)
         if seen == self._seen:
-            return None
+            return list(self.unannounced)
         self._seen = seen
         try:
             profile = load_profile(str(self.path), base_dir=self.base_dir)
         except ProfileError as exc:
-            return self._reject(str(exc))
+            self._reject(str(exc))
+            return list(self.unannounced)
         self._error = None
         before, after = self.live.action.kill_switch, profile.policy.action.kill_switch
         if after == before:
-            return None
+            return list(self.unannounced)
         self.live = LivePolicy(profile.policy.action, profile.policy_rev)
         set_kill_switch(after)
         fact = kill_switch_fact(before, after, profile.policy_rev, self._now_utc())
         log_event(logger, "al.kill_switch_changed", from_value=fact.from_value,
                   to_value=fact.to_value, revision=profile.policy_rev.revision,
                   reason=fact.details["reason"])
-        return fact
+        self.unannounced.append(fact)
+        return list(self.unannounced)
+
+    def announced(self, fact: GovernanceFact) -> None:
+        """The broker acked ``fact``: it is no longer owed."""
+        self.unannounced = [f for f in self.unannounced if f.fact_id != fact.fact_id]
 
     def _reject(self, error: str) -> None:
         if error == self._error:
-            return None
+            return
         self._error = error
         POLICY_RELOAD_ERRORS.inc()
         logger.error("al: profile re-read failed, the live action policy is kept: %s", error)
-        return None

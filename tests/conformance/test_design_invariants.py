@@ -9,6 +9,7 @@ platform's own counters. A failure prints the check's verdict line with sample v
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -29,10 +30,11 @@ def evidence(pipeline_run: PipelineRun) -> RunEvidence:
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
-def test_invariant_holds_on_a_real_run_with_a_crash(check: object, evidence: RunEvidence,
+def test_invariant_holds_on_a_real_run_with_a_crash(check: Callable[[RunEvidence], CheckResult],
+                                                    evidence: RunEvidence,
                                                     pipeline_run: PipelineRun) -> None:
     assert pipeline_run.crashed_with > 0
-    result: CheckResult = check(evidence)  # type: ignore[operator]
+    result = check(evidence)
     assert result.skipped is None, result.line()
     assert result.examined > 0, result.line()
     assert result.ok, result.line()

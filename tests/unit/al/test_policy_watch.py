@@ -54,7 +54,7 @@ def test_the_loaded_profile_knows_its_file(profile_file: Path) -> None:
 def test_an_unchanged_profile_changes_nothing(profile_file: Path) -> None:
     watch = _watch(profile_file)
     before = watch.live
-    assert watch.check() is None and watch.check() is None
+    assert watch.check() == [] and watch.check() == []
     assert watch.live == before
 
 
@@ -64,8 +64,8 @@ def test_turning_the_switch_on_swaps_the_policy_and_emits_a_fact(
     old_rev = watch.live.policy_rev
     edit("2026.11.1", enabled=True, action_types=["APPROVE_AUTH", "DECLINE_AUTH"],
          reason="issuer outage")
-    fact = watch.check()
-    assert fact is not None and fact.fact_type is FactType.KILL_SWITCH_CHANGED
+    (fact,) = watch.check()
+    assert fact.fact_type is FactType.KILL_SWITCH_CHANGED
     assert fact.scope == "action:APPROVE_AUTH,DECLINE_AUTH"
     assert (fact.from_value, fact.to_value) == ("off", "on:APPROVE_AUTH,DECLINE_AUTH")
     assert fact.details["reason"] == "issuer outage"
@@ -74,16 +74,20 @@ def test_turning_the_switch_on_swaps_the_policy_and_emits_a_fact(
     assert watch.live.action.kill_switch.enabled
     assert watch.live.policy_rev.revision == "2026.11.1" != old_rev.revision
     assert fact.policy_rev == watch.live.policy_rev
-    assert watch.check() is None  # seen once, announced once
+    assert watch.check() == [fact]  # owed until its publication is acked ...
+    watch.announced(fact)
+    assert watch.check() == []  # ... then never again
 
 
 def test_turning_it_off_again_is_a_second_fact(profile_file: Path, edit: Edit) -> None:
     watch = _watch(profile_file)
     edit("2026.11.1", enabled=True, action_types=[], reason="all stop")
-    on = watch.check()
+    (on,) = watch.check()
     edit("2026.11.2", enabled=False, action_types=[], reason="")
-    off = watch.check()
-    assert on is not None and off is not None and on.fact_id != off.fact_id
+    owed = watch.check()  # "on" was never announced: both are owed, in order
+    assert owed[0] == on and len(owed) == 2
+    off = owed[1]
+    assert on.fact_id != off.fact_id
     assert (on.scope, on.to_value) == ("action:*", "on:*")
     assert (off.from_value, off.to_value, off.reason_codes) == ("on:*", "off", ())
     assert off.details["reason"] == "all stop"
@@ -96,14 +100,13 @@ def test_an_invalid_edit_keeps_the_live_policy_and_is_reported(
     before = watch.live
     errors = _reload_errors()
     edit("2026.11.1", enabled=True, action_types=[], reason="")  # on without a reason
-    assert watch.check() is None
-    assert watch.check() is None  # the same bad file is reported once
+    assert watch.check() == []
+    assert watch.check() == []  # the same bad file is reported once
     assert watch.live == before
     assert _reload_errors() == errors + 1
     assert "kill_switch" in caplog.text and "live action policy is kept" in caplog.text
     edit("2026.11.2", enabled=True, action_types=[], reason="fixed")
-    fact = watch.check()
-    assert fact is not None and watch.live.action.kill_switch.enabled
+    assert len(watch.check()) == 1 and watch.live.action.kill_switch.enabled
 
 
 def test_a_change_elsewhere_in_the_policy_is_not_a_kill_switch_change(
@@ -112,5 +115,5 @@ def test_a_change_elsewhere_in_the_policy_is_not_a_kill_switch_change(
     body = yaml.safe_load(profile_file.read_text())
     body["policy"]["action"]["retry"]["max_attempts"] = 5
     profile_file.write_text(yaml.safe_dump(body))
-    assert watch.check() is None
+    assert watch.check() == []
     assert watch.live.action.retry.max_attempts == 3

@@ -140,3 +140,17 @@ def test_other_runs_records_are_not_judged_against_this_run() -> None:
     results = verdicts(evidence)
     assert results["exactly_one_decision"].examined == 0
     assert all(r.ok for r in results.values())
+
+
+def test_the_truth_columns_the_check_hunts_are_the_interface_packs() -> None:
+    """Held to the engine's published catalogue (the platform never imports the engine)."""
+    from pathlib import Path
+
+    import yaml
+
+    from app.conformance.as_of_safety import TRUTH_COLUMNS
+
+    interface = yaml.safe_load(Path("world_engine/interface/interface_pack.v1.yaml").read_text())
+    truth = {c["name"] for o in interface["outputs"] if o["role"] == "truth"
+             for c in o["columns"]} - {"flow_id", "ts_utc"}
+    assert truth == TRUTH_COLUMNS
