@@ -35,7 +35,6 @@ from app.rails.action import ActionOutcome
 from app.rails.canonical_json import canonical_dumps
 from app.rails.decision import ActionIntent, DecisionRecord
 from app.rails.reason_codes import ReasonCode
-from app.rails.timefmt import epoch_micros_to_ts
 from app.runtime.agent_context import AgentContext
 from app.runtime.al_metrics import (
     ATTEMPTS,
@@ -48,6 +47,7 @@ from app.runtime.bus_address import bootstrap_servers
 from app.runtime.fail_stop import fail_stop
 from app.runtime.policy_watch import PolicyWatch
 from app.runtime.structured_log import log_event
+from app.runtime.wall_clock import wall_clock_ts
 from app.tables.al import AL_EXECUTED_TABLE, executed_key, executed_value
 from app.tables.event_context import as_current
 
@@ -221,11 +221,6 @@ def _observe(outcome: ActionOutcome) -> None:
         ATTEMPTS.labels(attempt.result.value).inc()
 
 
-def _now_utc() -> str:
-    """The apply clock for governance facts (never in an outcome)."""
-    return epoch_micros_to_ts(time.time_ns() // 1000)
-
-
 def register(app: faust.App, ctx: AgentContext) -> None:
     """Declare AL's topics, executed table, agent and the profile re-read timer."""
     raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
@@ -236,7 +231,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         app=app, ctx=ctx,
         executor=PaymentSwitch(switch, profile.resolve(switch.log_dir)),
         executed=app.Table(AL_EXECUTED_TABLE, partitions=ctx.partitions, key_type=bytes),
-        watch=PolicyWatch(profile, now_utc=_now_utc),
+        watch=PolicyWatch(profile, now_utc=wall_clock_ts),
         rtdl=ctx.topic(Topic.RTDL), audit=ctx.topic(Topic.AUDIT))
 
     @app.on_partitions_revoked.connect

@@ -27,13 +27,13 @@ from app.eb.partition_reader import read_partition
 from app.eb.topics import Topic
 from app.objectstore.base import ObjectStore
 from app.objectstore.config import open_object_store
-from app.rails.timefmt import epoch_micros_to_ts
 from app.runtime.agent_context import AgentContext
 from app.runtime.audit_api import mount_audit_api
 from app.runtime.bus_address import bootstrap_servers, broker_epoch
 from app.runtime.dla_metrics import OPEN_CHAINS, observe_flush
 from app.runtime.fail_stop import fail_stop
 from app.runtime.structured_log import log_event
+from app.runtime.wall_clock import wall_clock_ts
 
 __all__ = ["BATCH_MAX", "register"]
 
@@ -120,7 +120,7 @@ class _AuditLog:
                 for r in records]
 
     async def _flush(self, part: AuditPartition) -> None:
-        flushed = await part.flush(self.store, epoch_micros_to_ts(time.time_ns() // 1000))
+        flushed = await part.flush(self.store, wall_clock_ts())
         if flushed is not None:
             observe_flush(flushed, time.time())
 

@@ -35,7 +35,6 @@ from app.objectstore.config import open_object_store
 from app.rails.canonical_json import canonical_dumps
 from app.rails.decision import DecisionOutcome
 from app.rails.receipts import EbRef
-from app.rails.timefmt import epoch_micros_to_ts
 from app.registry.resolver import Resolution
 from app.registry.store import RegistryStore, activation_fact
 from app.runtime.agent_context import AgentContext
@@ -52,6 +51,7 @@ from app.runtime.hotpath_metrics import (
     set_posture,
 )
 from app.runtime.structured_log import log_event
+from app.runtime.wall_clock import wall_clock_ts
 
 __all__ = ["BATCH_MAX", "register"]
 
@@ -199,7 +199,7 @@ class _Stage:
             scope = f"worker:{self.ctx.profile.wiring.worker.app_id}"
             fact = transition_fact(transition, scope=scope,
                                    policy_rev=self.ctx.profile.policy_rev,
-                                   at_utc=epoch_micros_to_ts(time.time_ns() // 1000))
+                                   at_utc=wall_clock_ts())
             await (await publish(self.app, self.audit, fact.fact_id.encode(),
                                  canonical_dumps(fact.model_dump(mode="json"))))
             log_event(logger, "dl.transition", from_posture=str(transition.from_posture),

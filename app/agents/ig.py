@@ -34,12 +34,12 @@ from app.rails.canonical_json import canonical_dumps
 from app.rails.digests import digest_bytes
 from app.rails.envelope import dump_envelope
 from app.rails.receipts import EbRef, IngestionReceipt
-from app.rails.timefmt import epoch_micros_to_ts
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import bootstrap_servers
 from app.runtime.fail_stop import fail_stop
 from app.runtime.ig_metrics import observe_receipt
 from app.runtime.structured_log import log_event
+from app.runtime.wall_clock import wall_clock_ts
 from app.tables.event_context import as_current
 from app.tables.ig import IG_DEDUPE_TABLE, checkpoint_key
 
@@ -57,11 +57,6 @@ class _PendingInBatchError(Exception):
 
     Control flow, not an error: the submission is decided again once the acks are in.
     """
-
-
-def _wall_ts() -> str:
-    """The ingestion clock (receipts' ``admitted_at_utc``); never used in a decision."""
-    return epoch_micros_to_ts(time.time_ns() // 1000)
 
 
 @dataclass
@@ -147,7 +142,7 @@ class _Gate:
     async def _receipts(self, decided: _Decided) -> list[IngestionReceipt]:
         """One receipt per submission (quarantined bytes are stored first, by reference)."""
         rev = self.ctx.profile.policy_rev
-        now = _wall_ts()
+        now = wall_clock_ts()
         receipts: list[IngestionReceipt] = []
         for ev, decision, ref in decided:
             if isinstance(decision, Admit):
@@ -207,7 +202,7 @@ class _Gate:
             if self.dedupe.get(key) is None:
                 self.dedupe[key] = entry.model_dump(mode="json")
                 receipt = admit_receipt(envelope, entry.payload_hash, entry.eb_ref,
-                                        self.ctx.profile.policy_rev, _wall_ts())
+                                        self.ctx.profile.policy_rev, wall_clock_ts())
                 recovered.append(receipt)
                 await publish(self.app, self.audit, key,
                               canonical_dumps(receipt.model_dump(mode="json")))
