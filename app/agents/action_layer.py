@@ -4,13 +4,17 @@ Per batch: decode the decisions (everything else on rtdl — AL's own outcomes �
 byte check), drop intents that already have an outcome (DUPLICATE_INTENT, a no-op), execute the
 rest in attempt rounds (``app.al.rounds``), publish each outcome to its decision's rtdl partition
 under the decision's key and wait for the acks, then record the intents in the executed table
-(``al-executed-v1``, Kafka changelog) before faust commits the batch.
+and the partition's progress (``al-executed-v1``, ``al-progress-v1``, Kafka changelogs).
 
-The crash window — outcome acked, table write or commit lost (``kill -9``) — is closed on
-assignment: AL reads the partition from the first offset delivered to its end and treats every
-outcome there as done (an outcome always follows its decision on the same partition). The
-executor's idempotency keys cover the remaining window (side effect done, outcome never sent):
-the redelivered intent gets the earlier side effect back.
+AL owns its resume point, like the hot path and DLA: faust's committed offset is not evidence
+that AL applied a record (faust acks the records a stream skips during a rebalance, and the
+other rtdl consumer, DLA, acks them too), so on taking a partition AL starts from its progress
+entry and reads the gap up to the first delivered record from the log. The crash window —
+outcome acked, table write lost (``kill -9``) — is closed on the same read: AL scans the
+partition from its resume point to the end and treats every outcome there as done (an outcome
+always follows its decision on the same partition). The executor's idempotency keys cover the
+remaining window (side effect done, outcome never sent): the redelivered intent gets the earlier
+side effect back.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from app.al.payment_switch import PaymentSwitch
 from app.al.rounds import execute_intents
 from app.eb.partition_reader import read_partition
 from app.eb.publish import publish
-from app.eb.topics import Topic
+from app.eb.topics import Topic, log_id_of
 from app.rails.action import ActionOutcome
 from app.rails.canonical_json import canonical_dumps
 from app.rails.decision import ActionIntent, DecisionRecord
@@ -43,12 +47,20 @@ from app.runtime.al_metrics import (
     OUTCOMES,
     UNREADABLE_RECORDS,
 )
-from app.runtime.bus_address import bootstrap_servers
+from app.runtime.bus_address import bootstrap_servers, broker_epoch
 from app.runtime.fail_stop import fail_stop
 from app.runtime.policy_watch import PolicyWatch
 from app.runtime.structured_log import log_event
 from app.runtime.wall_clock import wall_clock_ts
-from app.tables.al import AL_EXECUTED_TABLE, executed_key, executed_value
+from app.tables.al import (
+    AL_EXECUTED_TABLE,
+    AL_PROGRESS_TABLE,
+    executed_key,
+    executed_value,
+    progress_key,
+    progress_of,
+    progress_value,
+)
 from app.tables.event_context import as_current
 
 __all__ = ["BATCH_MAX", "register"]
@@ -76,9 +88,11 @@ class _Layer:
     ctx: AgentContext
     executor: Executor
     executed: Any  # the al-executed-v1 table
+    progress: Any  # the al-progress-v1 table
     watch: PolicyWatch
     rtdl: str
     audit: str
+    log_id: str  # the rtdl log progress offsets belong to
     prepared: set[int] = field(default_factory=set)
     done: dict[int, set[str]] = field(default_factory=dict)  # outcomes found on assignment
     next_offset: dict[int, int] = field(default_factory=dict)
@@ -109,6 +123,11 @@ class _Layer:
                       count=len(duplicates), action_ids=[a[:16] for a in duplicates[:5]])
         if jobs:
             await self._execute(jobs)
+        last_of = {ev.message.partition: ev for ev in live}
+        for partition, ev in last_of.items():  # everything below next_offset is applied now
+            as_current(ev)
+            self.progress[progress_key(self.log_id, partition)] = progress_value(
+                self.next_offset[partition])
 
     async def _unseen(self, ev: Any) -> list[Any]:
         """The records up to ``ev`` this assignment has not applied (a gap is read from the log;
@@ -170,14 +189,16 @@ class _Layer:
             _observe(outcome)
 
     async def _prepare(self, ev: Any) -> None:
-        """Learn which intents already have an outcome on the partition (from the first offset
-        delivered to the log end) before executing anything of it."""
+        """Resume the partition from AL's progress entry (not from the first delivered offset:
+        the records between are read from the log as a gap) and learn which intents already
+        have an outcome (from the resume point to the log end) before executing anything."""
         started = time.monotonic()
         partition, first = ev.message.partition, ev.message.offset
-        history = await read_partition(bootstrap_servers(self.ctx.profile), self.rtdl,
-                                       partition, start=first)
-        done: set[str] = set()
         as_current(ev)
+        resume = progress_of(self.progress.get(progress_key(self.log_id, partition)))
+        history = await read_partition(bootstrap_servers(self.ctx.profile), self.rtdl,
+                                       partition, start=resume)
+        done: set[str] = set()
         for record in history:
             raw = record.value or b""
             if _OUTCOME not in raw:
@@ -191,10 +212,11 @@ class _Layer:
             if self.executed.get(key) is None:  # the crash window: persist it now
                 self.executed[key] = executed_value(outcome.outcome_id, outcome.status.value)
         self.done[partition] = done
-        self.next_offset[partition] = first
+        self.next_offset[partition] = resume
         self.prepared.add(partition)
-        log_event(logger, "al.prepared", partition=partition, first_offset=first,
-                  outcomes_found=len(done), seconds=round(time.monotonic() - started, 3))
+        log_event(logger, "al.prepared", partition=partition, resume_offset=resume,
+                  first_delivered=first, outcomes_found=len(done),
+                  seconds=round(time.monotonic() - started, 3))
 
     def _unreadable(self, record: Any, why: str) -> None:
         UNREADABLE_RECORDS.inc()
@@ -231,8 +253,10 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         app=app, ctx=ctx,
         executor=PaymentSwitch(switch, profile.resolve(switch.log_dir)),
         executed=app.Table(AL_EXECUTED_TABLE, partitions=ctx.partitions, key_type=bytes),
+        progress=app.Table(AL_PROGRESS_TABLE, partitions=ctx.partitions, key_type=bytes),
         watch=PolicyWatch(profile, now_utc=wall_clock_ts),
-        rtdl=ctx.topic(Topic.RTDL), audit=ctx.topic(Topic.AUDIT))
+        rtdl=ctx.topic(Topic.RTDL), audit=ctx.topic(Topic.AUDIT),
+        log_id=log_id_of(ctx.topic(Topic.RTDL), broker_epoch(profile)))
 
     @app.on_partitions_revoked.connect
     async def _forget(sender: Any, revoked: Any, **kwargs: Any) -> None:

@@ -22,9 +22,8 @@ from typing import Any
 import faust
 
 from app.dla.partition_log import AuditPartition, LogRecord
-from app.dla.segments import log_id_of
 from app.eb.partition_reader import read_partition
-from app.eb.topics import Topic
+from app.eb.topics import Topic, log_id_of
 from app.objectstore.base import ObjectStore
 from app.objectstore.config import open_object_store
 from app.runtime.agent_context import AgentContext

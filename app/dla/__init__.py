@@ -34,7 +34,6 @@ from app.dla.segments import (
     encode_segment,
     index_key_of,
     list_segments,
-    log_id_of,
     segment_key,
 )
 
@@ -71,7 +70,6 @@ __all__ = [
     "is_hex64",
     "latest_first",
     "list_segments",
-    "log_id_of",
     "read_audit_anomalies",
     "read_audit_records",
     "render_chain",

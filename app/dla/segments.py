@@ -42,7 +42,6 @@ __all__ = [
     "encode_segment",
     "index_key_of",
     "list_segments",
-    "log_id_of",
     "segment_key",
 ]
 
@@ -86,11 +85,6 @@ class Segment:
     key: str
     header: SegmentHeader
     entries: tuple[Entry, ...]
-
-
-def log_id_of(topic: str, broker_epoch: str | None) -> str:
-    """The rtdl log's name: the topic, plus the embedded broker's instance when it has one."""
-    return topic if broker_epoch is None else f"{topic}.{broker_epoch}"
 
 
 def segment_key(log_id: str, partition: int, first_offset: int, next_offset: int) -> str:

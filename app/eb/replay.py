@@ -10,6 +10,7 @@ would share the partitions and overwrite the commit.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -34,9 +35,11 @@ class _FaustNamedAssignor(RoundRobinPartitionAssignor):
 
 
 async def reset_group_offsets(bootstrap_servers: list[str], group: str, topic: str,
-                              partitions: int, *, to_offset: int | None = None
+                              partitions: int, *,
+                              to_offset: int | Mapping[int, int] | None = None
                               ) -> dict[int, int]:
-    """Commit ``to_offset`` (clamped to each partition's log end) or 0 for every partition.
+    """Commit ``to_offset`` (one for all partitions, or per partition; clamped to each log end)
+    or 0 for every partition (a partition missing from a mapping gets 0).
 
     Returns the committed offset per partition.
     """
@@ -53,7 +56,9 @@ async def reset_group_offsets(bootstrap_servers: list[str], group: str, topic: s
             while set(consumer.assignment()) != set(tps):
                 await consumer.getmany(timeout_ms=200, max_records=1)
         ends = await fetch_high_watermarks(bootstrap_servers, await consumer.end_offsets(tps))
-        target = {tp: min(to_offset or 0, ends[tp]) for tp in tps}
+        wanted = (to_offset if isinstance(to_offset, Mapping)
+                  else dict.fromkeys(range(partitions), to_offset or 0))
+        target = {tp: min(wanted.get(tp.partition, 0), ends[tp]) for tp in tps}
         await consumer.commit({tp: OffsetAndMetadata(off, "fp replay") for tp, off in
                                target.items()})
     finally:

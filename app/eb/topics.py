@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Topic", "topic_name"]
+__all__ = ["Topic", "log_id_of", "topic_name"]
 
 
 class Topic(StrEnum):
@@ -27,3 +27,13 @@ class Topic(StrEnum):
 def topic_name(topic: Topic, prefix: str = "") -> str:
     """The broker-side name of ``topic`` under ``prefix``."""
     return f"{prefix}{topic.value}"
+
+
+def log_id_of(topic: str, broker_epoch: str | None) -> str:
+    """A topic's log identity: the topic, plus the embedded broker's instance when it has one.
+
+    Offsets name records only within one log; Tansu's in-memory log starts again at offset 0
+    after a broker restart, so anything that stores offsets (DLA segments, AL progress) keys
+    them by this.
+    """
+    return topic if broker_epoch is None else f"{topic}.{broker_epoch}"

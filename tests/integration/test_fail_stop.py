@@ -49,6 +49,9 @@ def test_a_failing_executor_stops_the_worker_and_the_restart_loses_nothing(
         worker.start().wait_ready()
 
         def settled() -> tuple[bool, str]:
+            if worker.proc.poll() is not None:
+                tail = "\n".join(worker.log_path.read_text().splitlines()[-40:])
+                pytest.fail(f"the restarted worker exited ({worker.proc.poll()}):\n{tail}")
             evidence = asyncio.run(collect_evidence(profile, run_id))
             intents = sum(len(d["intents"]) for _r, d in evidence.rtdl_of_type("decision"))
             outcomes = len(evidence.rtdl_of_type("action_outcome"))
