@@ -30,6 +30,7 @@ from tests.integration.waiting import wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
 WITHOUT_AL = ["wsp", "ig", "census", "hotpath"]
+ROWS = 400  # the first rows of each output are enough: every partition gets ~100 decisions
 
 
 async def _commit_to_last_record(profile: Profile) -> dict[int, int]:
@@ -45,12 +46,14 @@ async def _commit_to_last_record(profile: Profile) -> dict[int, int]:
 def test_al_executes_decisions_the_group_offset_ran_past(
         tiny_world: Path, tmp_path: Path, embedded_broker: BrokerState,
         broker_state_dir: Path) -> None:
-    cluster = Cluster(tmp_path, broker_state_dir, policy_patch={"degrade": {"pinned": "NORMAL"}})
+    cluster = Cluster(tmp_path, broker_state_dir, policy_patch={
+        "degrade": {"pinned": "NORMAL"}, "testing": {"max_rows_per_output": ROWS}})
     try:
         deciding = cluster.spawn("w1", agents=WITHOUT_AL)
         deciding.wait_ready()
         profile = load_profile(deciding.profile)
-        run_id, auths = start_world_run(tiny_world, tmp_path / "oracle", profile)
+        run_id, rows = start_world_run(tiny_world, tmp_path / "oracle", profile)
+        auths = min(rows, ROWS)
 
         def decided() -> tuple[bool, int]:
             n = len(asyncio.run(collect_evidence(profile, run_id)).rtdl_of_type("decision"))
