@@ -15,12 +15,6 @@ partition from its resume point to the end and treats every outcome there as don
 always follows its decision on the same partition). The executor's idempotency keys cover the
 remaining window (side effect done, outcome never sent): the redelivered intent gets the earlier
 side effect back.
-
-A gap is noticed when the next record arrives; if none arrives (faust skipped a partition's
-tail, or everything after its offset), a sweep every ``SWEEP_EVERY_S`` seeks each partition
-whose log end is ahead of AL's resume point back to that point once AL has had no batch for
-``STUCK_AFTER_S``, and the records come again through the stream (the other rtdl consumer, DLA,
-skips them by offset). Never while batches flow: a busy, lagging AL is not a stuck one.
 """
 
 from __future__ import annotations
@@ -74,8 +68,6 @@ __all__ = ["BATCH_MAX", "register"]
 logger = logging.getLogger(__name__)
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.01
-SWEEP_EVERY_S = 2.0
-STUCK_AFTER_S = 6.0  # without a batch before a sweep may seek
 _DECISION = b'"record_type":"decision"'  # canonical JSON: sorted, compact, so verbatim
 _OUTCOME = b'"record_type":"action_outcome"'
 
@@ -104,14 +96,12 @@ class _Layer:
     prepared: set[int] = field(default_factory=set)
     done: dict[int, set[str]] = field(default_factory=dict)  # outcomes found on assignment
     next_offset: dict[int, int] = field(default_factory=dict)
-    quiet_since: float = field(default_factory=time.monotonic)  # last batch, seek or rebalance
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def process(self, events: Sequence[Any]) -> None:
         """One batch, under the lock a revocation also takes."""
         async with self.lock:
             await self._process(events)
-            self.quiet_since = time.monotonic()
 
     async def _process(self, events: Sequence[Any]) -> None:
         owned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.rtdl}
@@ -228,27 +218,6 @@ class _Layer:
                   first_delivered=first, outcomes_found=len(done),
                   seconds=round(time.monotonic() - started, 3))
 
-    async def sweep(self, now: float) -> None:
-        """After ``STUCK_AFTER_S`` without a batch, seek each owned partition whose log end is
-        ahead of AL's resume point back to it (no record came to show the gap)."""
-        app = self.app
-        quiet_s = now - self.quiet_since
-        if (quiet_s < STUCK_AFTER_S or app.rebalancing or not app.flow_control.is_active()
-                or self.lock.locked()):
-            return
-        for tp in app.consumer.assignment():
-            if tp.topic != self.rtdl:
-                continue
-            partition, end = tp.partition, app.consumer.highwater(tp)
-            point = self.next_offset.get(partition)
-            if point is None:  # not taken yet in this assignment: AL's own progress says where
-                point = progress_of(self.progress.get(progress_key(self.log_id, partition)))
-            if end is not None and end > point:
-                self.quiet_since = now  # at most one seek per partition per STUCK_AFTER_S
-                log_event(logger, "al.resume_sweep", partition=partition, resume_offset=point,
-                          log_end=end, quiet_s=round(quiet_s, 1))
-                await app.consumer.seek(tp, point)
-
     def _unreadable(self, record: Any, why: str) -> None:
         UNREADABLE_RECORDS.inc()
         log_event(logger, "al.record_unreadable", reason_code=ReasonCode.RECORD_UNREADABLE,
@@ -259,7 +228,6 @@ class _Layer:
         self.prepared.clear()
         self.done.clear()
         self.next_offset.clear()
-        self.quiet_since = time.monotonic()
 
     async def reload_policy(self) -> None:
         """Apply a kill-switch change from the profile file; publish its governance fact."""
@@ -298,13 +266,6 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.timer(profile.policy.action.reload_s)
     async def _reload_policy() -> None:
         await layer.reload_policy()
-
-    @app.timer(SWEEP_EVERY_S)
-    async def _sweep() -> None:
-        try:
-            await layer.sweep(time.monotonic())
-        except Exception as exc:  # a recovery aid, never a reason to stop: next tick retries
-            log_event(logger, "al.resume_sweep_failed", error=repr(exc)[:300])
 
     @app.agent(app.topic(ctx.topic(Topic.RTDL), **raw), name="al")
     async def al(stream: faust.StreamT[bytes]) -> None:
