@@ -14,7 +14,7 @@ from app.profiles.loader import Profile, load_profile
 from app.runtime.bus_address import bootstrap_servers
 from app.sr.control_publisher import KafkaControlPublisher
 from app.sr.ledger import RunLedger
-from app.sr.run_request import RunRequest
+from app.sr.run_request import RunRequest, parse_run_request
 from app.sr.runner import RunOutcome, run_scenario
 
 __all__ = ["register", "sr_run"]
@@ -39,9 +39,9 @@ async def sr_run(profile: Profile, request: RunRequest) -> RunOutcome:
 
 def _run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
-    request = RunRequest(world_locator=args.world, scenario_id=args.scenario,
-                         run_label=args.label,
-                         streamed_outputs=tuple(args.stream) if args.stream else None)
+    request = parse_run_request(world_locator=args.world, scenario_id=args.scenario,
+                                run_label=args.label,
+                                streamed_outputs=tuple(args.stream) if args.stream else None)
     outcome = asyncio.run(sr_run(profile, request))
     reused = " (existing run reused)" if outcome.reused else ""
     print(f"run {outcome.run_id}: {outcome.status}{reused}")

@@ -34,6 +34,7 @@ from app.rails.decision import BundleRef, FeatureSetRef
 from app.rails.digests import digest_bytes
 from app.rails.errors import ContractError
 from app.rails.reason_codes import ReasonCode
+from app.rails.validation import field_problems
 
 __all__ = [
     "BundleInvalidError",
@@ -174,14 +175,6 @@ def bundle_ref(bundle: ScorecardBundle) -> BundleRef:
     )
 
 
-def _problems(exc: ValidationError) -> list[str]:
-    out = []
-    for err in exc.errors(include_url=False):
-        path = ".".join(str(part) for part in err["loc"]) or "$"
-        out.append(f"{path}: {err['msg']}")
-    return out
-
-
 def parse_bundle(body: object, *, source: str) -> ScorecardBundle:
     """Validate a decoded document (YAML or JSON) as a bundle.
 
@@ -193,7 +186,7 @@ def parse_bundle(body: object, *, source: str) -> ScorecardBundle:
     try:
         return ScorecardBundle.model_validate(body)
     except ValidationError as exc:
-        raise BundleInvalidError(source, _problems(exc)) from exc
+        raise BundleInvalidError(source, field_problems(exc)) from exc
 
 
 def parse_bundle_yaml(text: str, *, source: str) -> ScorecardBundle:

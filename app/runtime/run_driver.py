@@ -18,6 +18,7 @@ from pathlib import Path
 from app.cli.sr_cmd import sr_run
 from app.eb.topics import Topic, topic_name
 from app.objectstore.config import open_object_store
+from app.oracle.locator import parse_locator
 from app.profiles.loader import Profile
 from app.profiles.wiring import TansuBroker
 from app.rails.run_facts import RunFactsView
@@ -35,7 +36,7 @@ from app.reporting.sections import summary_sections
 from app.reporting.summary import MainJobSummary, build_summary, chart_data
 from app.runtime.bus_address import bootstrap_servers, embedded_broker
 from app.runtime.supervisor import WorkerProcess, http_json
-from app.sr.run_request import RunRequest
+from app.sr.run_request import parse_run_request
 from app.wsp.stream_plan import plan_for
 
 __all__ = ["DEFAULT_STALL_S", "REPORTS_DIR", "MainJobResult", "Steps", "run_main_job", "start_run"]
@@ -149,8 +150,8 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
         clock = now
 
     before = asyncio.run(_written_before(profile))
-    outcome = asyncio.run(sr_run(profile, RunRequest(world_locator=world, scenario_id=scenario,
-                                                     run_label=run_label)))
+    request = parse_run_request(world_locator=world, scenario_id=scenario, run_label=run_label)
+    outcome = asyncio.run(sr_run(profile, request))
     result = MainJobResult(outcome.run_id, outcome.status, outcome.reason_code or "",
                            reused=outcome.reused)
     lap("sr")
@@ -199,7 +200,13 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
 def start_run(profile: Profile, profile_arg: str, world: str, scenario: str, *,
               log_dir: Path, run_label: str = "default", stall_s: float = DEFAULT_STALL_S,
               reports_dir: Path | None = None) -> MainJobResult:
-    """``fp run start``: bring up what is missing, run the main job, stop what it started."""
+    """``fp run start``: bring up what is missing, run the main job, stop what it started.
+
+    Raises:
+        ContractError: a bad request or world locator, before anything is started.
+    """
+    parse_locator(parse_run_request(world_locator=world, scenario_id=scenario,
+                                    run_label=run_label).world_locator)
     started_broker = False
     if isinstance(profile.wiring.broker, TansuBroker):
         broker = embedded_broker(profile)

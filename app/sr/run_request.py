@@ -8,15 +8,19 @@ same key with a different ``request_digest`` is a conflict, never a second run.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.oracle.locator import WorldLocator
 from app.rails.canonical_json import canonical_dumps
 from app.rails.digests import digest_json
+from app.rails.errors import ContractError
 from app.rails.ids import run_id as derive_run_id
 from app.rails.policy_rev import PolicyRev
+from app.rails.validation import field_problems
 
-__all__ = ["RunRequest", "equivalence_key", "request_digest", "run_id_for"]
+__all__ = ["RunRequest", "equivalence_key", "parse_run_request", "request_digest", "run_id_for"]
 
 
 class RunRequest(BaseModel):
@@ -34,6 +38,18 @@ class RunRequest(BaseModel):
         default=None,
         description="Outputs WSP streams; None = every business_traffic and label_feed output.",
     )
+
+
+def parse_run_request(**fields: Any) -> RunRequest:
+    """A run request from user input (CLI flags).
+
+    Raises:
+        ContractError: naming every bad field, instead of a validation traceback.
+    """
+    try:
+        return RunRequest(**fields)
+    except ValidationError as exc:
+        raise ContractError("invalid run request: " + "; ".join(field_problems(exc))) from exc
 
 
 def equivalence_key(request: RunRequest, locator: WorldLocator) -> str:
