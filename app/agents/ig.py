@@ -1,10 +1,12 @@
 """IG agent: the only writer of ``fp.bus.traffic.v1`` / ``fp.bus.labels.v1``.
 
-Per batch of ingress records: re-learn lost admissions for newly assigned partitions
-(``app.ig.reconcile``), decide each submission (``app.ig.admission.assess``), publish the
-ADMIT candidates and wait for the broker's acks, then record dedupe entries, keep quarantined
-bytes by reference, and write receipts (audit topic + append-only segments). A publish or store
-failure is an infrastructure failure: it crashes the worker (never an ADMIT); bad input never does.
+Per batch of ingress records: for newly assigned partitions, restore what a wiped bus lost from
+the archive (``app.ig.restore``) and re-learn lost admissions (``app.ig.reconcile``); decide each
+submission (``app.ig.admission.assess``), publish the ADMIT candidates and wait for the broker's
+acks; then, in this order, archive the admitted records (``app.ig.archive``), write the receipts
+(append-only segments, then the audit topic, acks awaited), record the dedupe entries. Each step's
+durable output covers a crash before the next one. A publish or store failure is an
+infrastructure failure: it stops the worker (never an ADMIT); bad input never does.
 """
 
 from __future__ import annotations
@@ -23,16 +25,21 @@ from aiokafka import TopicPartition
 from app.eb.publish import publish
 from app.eb.topics import Topic
 from app.ig.admission import Admit, Decision, DedupeEntry, Duplicate, Quarantine, assess
+from app.ig.archive import write_archive
 from app.ig.payloads import default_payload_registry
 from app.ig.quarantine_store import store_quarantined
 from app.ig.receipt_builder import admit_receipt, duplicate_receipt, quarantine_receipt
-from app.ig.receipt_log import write_segment
+from app.ig.receipt_log import admitted_receipt_ids, write_segment
 from app.ig.reconcile import INGRESS_HEADER, scan_admitted, tp_key
+from app.ig.restore import restore_partition
 from app.ig.run_directory import RunDirectory
 from app.objectstore.config import open_object_store
+from app.rails.archive import ArchivedRecord, ArchiveStream
 from app.rails.canonical_json import canonical_dumps
+from app.rails.dedupe_key import dedupe_key
 from app.rails.digests import digest_bytes
-from app.rails.envelope import dump_envelope
+from app.rails.envelope import CanonicalEnvelope, dump_envelope, payload_hash
+from app.rails.partition_key import derive_partition_key
 from app.rails.receipts import EbRef, IngestionReceipt
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import bootstrap_servers
@@ -78,12 +85,17 @@ class _Gate:
         for ev in events:
             first_of.setdefault(ev.message.partition, ev)
         for partition in sorted(first_of.keys() - self.reconciled):
-            await self._reconcile(first_of[partition])  # before anything new is admitted
+            # Before anything new is admitted: first the bus gets back what it lost, then the
+            # dedupe state learns what the bus holds.
+            await self._restore(first_of[partition])
+            await self._reconcile(first_of[partition])
             self.reconciled.add(partition)
         decided = await self._decide_and_publish(events)
-        # Receipts become durable before the dedupe entries: a crash between the two leaves
-        # admissions that the reconcile re-learns (re-emitting the same ADMIT receipt ids), never
-        # an admission whose ADMIT receipt is lost.
+        # Archive, receipts, dedupe entries, in that order: a crash between two steps leaves
+        # admissions that the reconcile re-learns from the bus (re-archiving them and re-emitting
+        # the same ADMIT receipt ids), and a wiped bus gets every receipted admission back from
+        # the archive; never an ADMIT receipt whose record is lost.
+        await self._archive(decided)
         receipts = await self._receipts(decided)
         await self._write_receipts(decided, receipts)
         self._remember(decided)
@@ -156,6 +168,15 @@ class _Gate:
                 receipts.append(quarantine_receipt(decision, qref, rev, now))
         return receipts
 
+    async def _archive(self, decided: _Decided) -> None:
+        records = []
+        for ev, decision, ref in decided:
+            if isinstance(decision, Admit):
+                assert ref is not None
+                records.append(_archived(decision.stream, decision.partition_key,
+                                         decision.envelope, ref, ev.message.partition))
+        await write_archive(self.store, records)
+
     def _remember(self, decided: _Decided) -> None:
         """Dedupe entries of the batch's admissions, then each partition's reconcile checkpoint."""
         checkpoints: dict[int, tuple[Any, dict[str, int]]] = {}
@@ -177,17 +198,82 @@ class _Gate:
             self.dedupe[checkpoint_key(partition)] = current
 
     async def _write_receipts(self, decided: _Decided, receipts: list[IngestionReceipt]) -> None:
+        """Segments (the durable truth) first, then the audit topic, whose acks are awaited:
+        the HTTP path answers from the topic, and a receipt lost there would leave a client
+        without its answer."""
         by_partition: dict[int, list[tuple[int, IngestionReceipt]]] = {}
-        for (ev, decision, _), receipt in zip(decided, receipts, strict=True):
-            message = ev.message
-            await publish(self.app, self.audit, _receipt_key(decision),
-                          canonical_dumps(receipt.model_dump(mode="json")),
-                          {INGRESS_HEADER: f"{message.partition}:{message.offset}".encode()})
-            by_partition.setdefault(message.partition, []).append((message.offset, receipt))
-            observe_receipt(receipt, message.timestamp)
+        for (ev, _, _), receipt in zip(decided, receipts, strict=True):
+            by_partition.setdefault(ev.message.partition, []).append((ev.message.offset, receipt))
         for partition, items in by_partition.items():
             await write_segment(self.store, partition, items[0][0], items[-1][0],
                                 (r for _, r in items))
+        acks = []
+        for (ev, decision, _), receipt in zip(decided, receipts, strict=True):
+            message = ev.message
+            acks.append(await publish(
+                self.app, self.audit, _receipt_key(decision),
+                canonical_dumps(receipt.model_dump(mode="json")),
+                {INGRESS_HEADER: f"{message.partition}:{message.offset}".encode()}))
+            observe_receipt(receipt, message.timestamp)
+        await asyncio.gather(*acks)  # raises: fail-stop (the segments already hold them)
+
+    async def _restore(self, ev: Any) -> None:
+        """Put back what the bus lost of this partition's logs (usually nothing), then record
+        the restored admissions' dedupe entries and any ADMIT receipt the loss took with it."""
+        partition = ev.message.partition
+        restored = await restore_partition(
+            self.store, bootstrap_servers(self.ctx.profile), self.streams, partition,
+            lambda topic, key, value, headers, p: publish(self.app, topic, key, value, headers,
+                                                          partition=p))
+        if not restored:
+            return
+        ends: dict[str, int] = {}
+        for item in restored:
+            ref = item.eb_ref
+            ends[tp_key(ref.topic, ref.partition)] = ref.offset + 1
+        have = await admitted_receipt_ids(self.store, partition)
+        missing = self._relearn(ev, [(r.envelope, r.eb_ref) for r in restored], have)
+        await self._emit_recovered(ev, missing)
+        as_current(ev)
+        checkpoint = dict(self.dedupe.get(checkpoint_key(partition)) or {})
+        self.dedupe[checkpoint_key(partition)] = {**checkpoint, **ends}
+        shifted = sum(1 for r in restored if r.shifted)
+        log_fn = logger.error if shifted else logger.warning
+        log_fn("ig.restored %s", orjson.dumps({
+            "partition": partition, "records": len(restored), "receipts_written": len(missing),
+            "shifted": shifted, "runs": sorted({r.record.run_id for r in restored})}).decode())
+
+    def _relearn(self, ev: Any, admitted: Sequence[tuple[CanonicalEnvelope, EbRef]],
+                 have_receipts: set[str] | None) -> list[IngestionReceipt]:
+        """Record dedupe entries for admissions found on the bus; their ADMIT receipts to write.
+
+        ``have_receipts`` None: every admission whose entry was missing gets its receipt again
+        (same receipt id: a receipt written twice is one); else only those not in the set.
+        """
+        rev, now = self.ctx.profile.policy_rev, wall_clock_ts()
+        receipts = []
+        for env, ref in admitted:
+            key = dedupe_key(env.run_id, env.event_type, env.event_id)
+            as_current(ev)
+            if have_receipts is None and self.dedupe.get(key) is not None:
+                continue
+            hash_hex = payload_hash(env)
+            self.dedupe[key] = DedupeEntry(payload_hash=hash_hex, eb_ref=ref).model_dump(
+                mode="json")
+            receipt = admit_receipt(env, hash_hex, ref, rev, now)
+            if have_receipts is None or receipt.receipt_id not in have_receipts:
+                receipts.append(receipt)
+        return receipts
+
+    async def _emit_recovered(self, ev: Any, receipts: list[IngestionReceipt]) -> None:
+        if not receipts:
+            return
+        await write_segment(self.store, ev.message.partition, ev.message.offset,
+                            ev.message.offset, receipts)
+        acks = [await publish(self.app, self.audit,
+                              dedupe_key(r.run_id or "", r.event_type or "", r.event_id or ""),
+                              canonical_dumps(r.model_dump(mode="json"))) for r in receipts]
+        await asyncio.gather(*acks)
 
     async def _reconcile(self, ev: Any) -> None:
         partition = ev.message.partition
@@ -197,21 +283,36 @@ class _Gate:
         starts = {TopicPartition(t, q): int(checkpoint.get(tp_key(t, q), 0))
                   for t in targets for q in range(self.ctx.partitions)}
         result = await scan_admitted(bootstrap_servers(self.ctx.profile), starts, partition)
-        recovered: list[IngestionReceipt] = []
-        for key, (entry, envelope) in result.entries.items():
-            if self.dedupe.get(key) is None:
-                self.dedupe[key] = entry.model_dump(mode="json")
-                receipt = admit_receipt(envelope, entry.payload_hash, entry.eb_ref,
-                                        self.ctx.profile.policy_rev, wall_clock_ts())
-                recovered.append(receipt)
-                await publish(self.app, self.audit, key,
-                              canonical_dumps(receipt.model_dump(mode="json")))
+        found = [(env, entry.eb_ref) for entry, env in result.entries.values()]
+        as_current(ev)
+        fresh = [(env, ref) for env, ref in found
+                 if self.dedupe.get(dedupe_key(env.run_id, env.event_type, env.event_id)) is None]
+        # Admissions the crash left without a dedupe entry may also lack their archive lines.
+        precedence = self.ctx.profile.policy.ingest.partition_key_precedence
+        await write_archive(self.store, [
+            _archived(self.stream_of[ref.topic], derive_partition_key(env, precedence), env, ref,
+                      partition) for env, ref in fresh])
+        recovered = self._relearn(ev, fresh, None)
+        await self._emit_recovered(ev, recovered)
+        as_current(ev)
         self.dedupe[checkpoint_key(partition)] = {**checkpoint, **result.ends}
-        if recovered:  # the ADMIT receipts the crash may have lost (same ids if it did not)
-            await write_segment(self.store, partition, ev.message.offset, ev.message.offset,
-                                recovered)
-        relearned = len(recovered)
-        log_event(logger, "ig.reconciled", partition=partition, relearned=relearned)
+        log_event(logger, "ig.reconciled", partition=partition, relearned=len(recovered))
+
+    @property
+    def streams(self) -> dict[ArchiveStream, str]:
+        return {"traffic": self.outputs["traffic"], "labels": self.outputs["labels"]}
+
+    @property
+    def stream_of(self) -> dict[str, ArchiveStream]:
+        return {topic: stream for stream, topic in self.streams.items()}
+
+
+def _archived(stream: str, partition_key: str, envelope: CanonicalEnvelope, ref: EbRef,
+              ingress_partition: int) -> ArchivedRecord:
+    return ArchivedRecord(
+        stream="traffic" if stream == "traffic" else "labels", partition=ref.partition,
+        offset=ref.offset, partition_key=partition_key, ingress_partition=ingress_partition,
+        record=orjson.loads(dump_envelope(envelope)))
 
 
 PAYLOADS = default_payload_registry()

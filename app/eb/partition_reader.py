@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from app.eb.tansu_compat import fetch_high_watermarks
 
-__all__ = ["read_partition"]
+__all__ = ["log_ends", "read_partition"]
 
 
 async def read_partition(bootstrap: list[str] | str, topic: str, partition: int, *,
@@ -42,5 +42,18 @@ async def read_partition(bootstrap: list[str] | str, topic: str, partition: int,
                             out.append(record)
                 if await consumer.position(tp) >= stop:
                     return out
+    finally:
+        await consumer.stop()
+
+
+async def log_ends(bootstrap: list[str] | str,
+                   tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """The true log end offset of each partition (Fetch high watermarks; see ``tansu_compat``)."""
+    servers = [bootstrap] if isinstance(bootstrap, str) else list(bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        return await fetch_high_watermarks(servers, await consumer.end_offsets(tps))
     finally:
         await consumer.stop()

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 
 from app.objectstore.base import ObjectStore
 from app.rails.canonical_json import canonical_dumps, canonical_loads, sha256_hex
-from app.rails.receipts import IngestionReceipt
+from app.rails.receipts import IngestionReceipt, ReceiptDecision
 
-__all__ = ["RECEIPTS_PREFIX", "ReceiptFollower", "read_receipts", "write_segment"]
+__all__ = ["RECEIPTS_PREFIX", "ReceiptFollower", "admitted_receipt_ids", "read_receipts",
+           "write_segment"]
 
 RECEIPTS_PREFIX = "ig/receipts"
 
@@ -33,6 +34,21 @@ async def write_segment(store: ObjectStore, partition: int, first_offset: int, l
 async def read_receipts(store: ObjectStore) -> list[IngestionReceipt]:
     """Every receipt ever written, deduplicated on ``receipt_id`` (segment order)."""
     return await ReceiptFollower().poll(store)
+
+
+async def admitted_receipt_ids(store: ObjectStore, partition: int) -> set[str]:
+    """``receipt_id`` of every ADMIT receipt in ingress partition ``partition``'s segments.
+
+    Linear in that partition's receipt history: only a restore from the archive calls it.
+    """
+    ids: set[str] = set()
+    for key in await store.list(f"{RECEIPTS_PREFIX}/p{partition:03d}"):
+        for line in (await store.get(key)).splitlines():
+            if line:
+                body = canonical_loads(line)
+                if body.get("decision") == ReceiptDecision.ADMIT.value:
+                    ids.add(str(body["receipt_id"]))
+    return ids
 
 
 class ReceiptFollower:

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from app.rails.action import ActionOutcome
 from app.rails.anomaly import HotPathAnomaly
+from app.rails.archive import ArchivedRecord
 from app.rails.audit import AuditAnomaly, AuditRecord
 from app.rails.bundle import ScorecardBundle
 from app.rails.canonical_json import pretty_dumps
@@ -105,6 +106,7 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("action_outcome", "v1", ActionOutcome),
     ExportedSchema("audit_record", "v1", AuditRecord),
     ExportedSchema("audit_anomaly", "v1", AuditAnomaly),
+    ExportedSchema("archived_record", "v1", ArchivedRecord),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 
