@@ -100,6 +100,23 @@ class WorkerWiring(BaseModel):
         description="Agents this worker runs (None = all). Deployments split roles, e.g. ingest "
                     "workers [wsp, ig, ig_http] and hot-path workers [hotpath].",
     )
+    broker_probe_interval_s: float = Field(
+        default=1.0, gt=0, le=10,
+        description="How often the broker watch sends the bus an ApiVersions request (its "
+                    "timeout is 1.5x this); two failures in a row mark the broker lost: "
+                    "/v1/health turns 503 and ingest answers 503 (app/runtime/broker_watch.py).",
+    )
+    broker_loss_fail_stop_s: float = Field(
+        default=15.0, gt=0,
+        description="A broker lost this long (from the first failed probe) fail-stops the "
+                    "worker (exit 70, no commit); a shorter blip only makes it not-ready.",
+    )
+    shutdown_deadline_s: float = Field(
+        default=30.0, gt=0,
+        description="SIGTERM/SIGINT: if the clean shutdown is not over after this long (e.g. "
+                    "faust flushing to a dead broker), the process exits with code 75 "
+                    "(app/runtime/worker.py).",
+    )
 
 
 class SimulatedSwitchWiring(BaseModel):

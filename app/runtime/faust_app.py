@@ -22,7 +22,13 @@ import faust
 from app.profiles.loader import Profile
 from app.profiles.wiring import KafkaBroker
 from app.runtime.agent_context import AgentContext
-from app.runtime.bus_address import broker_epoch, faust_broker_url
+from app.runtime.broker_watch import ProbeResult, bootstrap_probe, mount_broker_watch
+from app.runtime.bus_address import (
+    bootstrap_servers,
+    broker_epoch,
+    embedded_broker,
+    faust_broker_url,
+)
 from app.runtime.health import mount_health
 from app.runtime.metrics import mount_metrics
 
@@ -88,6 +94,30 @@ def _datadir(profile: Profile) -> Path:
     return current
 
 
+def _broker_identity(profile: Profile) -> Callable[[], ProbeResult] | None:
+    """For the embedded broker: is the instance the worker started against still the one?
+
+    A different instance id means a new, empty bus (topics, offsets and changelogs gone): no
+    waiting helps, the worker must restart against it. Kafka's log is durable: no check.
+    """
+    epoch = broker_epoch(profile)
+    if epoch is None:
+        return None
+    broker = embedded_broker(profile)
+
+    def identity() -> ProbeResult:
+        state = broker.read_state()
+        if state is None:
+            return ProbeResult(False, f"embedded broker stopped (no {broker.state_path})")
+        if state.epoch != epoch:
+            return ProbeResult(False, f"embedded broker replaced (instance {epoch} -> "
+                                      f"{state.epoch}): the bus this worker read is gone",
+                               fatal=True)
+        return ProbeResult(True)
+
+    return identity
+
+
 def build_app(
     profile: Profile, *, agents: Sequence[AgentRegistrar] | None = DEFAULT_AGENTS
 ) -> faust.App:
@@ -114,6 +144,13 @@ def build_app(
         table_standby_replicas=1,
     )
     mount_metrics(app)
+    mount_broker_watch(
+        app,
+        bootstrap_probe(bootstrap_servers(profile), 1.5 * worker.broker_probe_interval_s,
+                        _broker_identity(profile)),
+        interval_s=worker.broker_probe_interval_s,
+        fail_stop_after_s=worker.broker_loss_fail_stop_s,
+    )
     mount_health(app)
     ctx = AgentContext(profile)
     for register in agents if agents is not None else _default_agents(profile):

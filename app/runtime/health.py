@@ -1,6 +1,8 @@
 """``GET /v1/health``: is this worker connected, assigned and done recovering its tables?
 
-Supervisors (``fp demo``, tests, orchestrators' readiness probes) wait on ``ready``.
+Supervisors (``fp demo``, tests, orchestrators' readiness probes) wait on ``ready``. A broker
+the watch (:mod:`app.runtime.broker_watch`) believes lost makes the worker not ready at once,
+whatever the consumer still believes it is assigned; ``broker_lost`` names why.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import faust
+
+from app.runtime.broker_watch import broker_lost_reason
 
 __all__ = ["health_of", "mount_health"]
 
@@ -17,9 +21,11 @@ def health_of(app: faust.App) -> dict[str, Any]:
     assigned = sorted({(tp.topic, tp.partition) for tp in app.consumer.assignment()})
     rebalancing = bool(app.rebalancing)
     recovering = bool(app.in_recovery)
+    lost = broker_lost_reason(app)
     return {
         "app_id": app.conf.id,
-        "ready": bool(assigned) and not rebalancing and not recovering,
+        "ready": bool(assigned) and not rebalancing and not recovering and lost is None,
+        "broker_lost": lost,
         "rebalancing": rebalancing,
         "in_recovery": recovering,
         "assigned": [f"{topic}:{partition}" for topic, partition in assigned],
