@@ -12,7 +12,15 @@ from app.rails.envelope import CanonicalEnvelope
 from app.rails.ids import receipt_id
 from app.rails.policy_rev import PolicyRev
 from app.rails.reason_codes import ReasonCode
-from app.rails.receipts import EbRef, IngestionReceipt, QuarantineRef, ReceiptDecision
+from app.rails.receipts import (
+    MAX_RECEIPT_DETAIL_CHARS,
+    MAX_RECEIPT_FIELD_PATHS,
+    EbRef,
+    IngestionReceipt,
+    QuarantineRef,
+    QuarantineRetention,
+    ReceiptDecision,
+)
 
 __all__ = ["admit_receipt", "duplicate_receipt", "quarantine_receipt"]
 
@@ -48,16 +56,35 @@ def quarantine_receipt(decision: Quarantine, ref: QuarantineRef, policy_rev: Pol
     """QUARANTINE: raw bytes kept by reference; envelope fields only when it parsed.
 
     The id hashes the *raw* bytes: two different submissions that share an event id and payload
-    (say, one with a wrong seed) are two quarantine records, not one.
+    (say, one with a wrong seed) are two quarantine records, not one. The gate's field paths and
+    detail ride along (issue #11 item 9), shortened to the contract's bounds; bytes the quota did
+    not keep add ``QUARANTINE_QUOTA_EXCEEDED`` after the gate's own code.
     """
     env = decision.envelope
+    codes: tuple[ReasonCode, ...] = (decision.reason_code,)
+    if ref.retained is QuarantineRetention.NONE:
+        codes += (ReasonCode.QUARANTINE_QUOTA_EXCEEDED,)
     return IngestionReceipt(
         receipt_id=receipt_id(env.run_id if env else None, env.event_type if env else None,
                               env.event_id if env else None, decision.raw_digest.hex,
                               ReceiptDecision.QUARANTINE),
-        decision=ReceiptDecision.QUARANTINE, reason_codes=(decision.reason_code,),
+        decision=ReceiptDecision.QUARANTINE, reason_codes=codes,
         event_id=env.event_id if env else None, event_type=env.event_type if env else None,
         run_id=env.run_id if env else None, pins=env.pins() if env else None,
-        payload_hash=decision.payload_hash, quarantine_ref=ref, policy_rev=policy_rev,
-        admitted_at_utc=admitted_at_utc,
+        payload_hash=decision.payload_hash, quarantine_ref=ref,
+        field_paths=_field_paths(decision.field_paths), detail=_detail(decision.detail),
+        policy_rev=policy_rev, admitted_at_utc=admitted_at_utc,
     )
+
+
+def _field_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
+    kept = sorted({p[:256] for p in paths if p})
+    return tuple(kept[:MAX_RECEIPT_FIELD_PATHS])
+
+
+def _detail(detail: str) -> str | None:
+    if not detail:
+        return None
+    if len(detail) <= MAX_RECEIPT_DETAIL_CHARS:
+        return detail
+    return detail[: MAX_RECEIPT_DETAIL_CHARS - 3] + "..."

@@ -4,24 +4,37 @@ IG stamps each receipt on ``fp.bus.audit.v1`` with the header ``fp-ingress: <par
 of the submission it decided. The waiter follows the audit topic from its end (positioned before
 anything is queued) and resolves the futures of the (partition, offset) pairs it was asked for,
 whichever worker decided them.
+
+Failure: if following stops (the consumer raised), every pending future fails with
+:class:`ReceiptFollowError` and the waiter resets, so the next request starts a new follower;
+nothing here waits without a bound of the caller's choosing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import OrderedDict
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from app.eb.tansu_compat import fetch_high_watermarks
 from app.ig.reconcile import INGRESS_HEADER
+from app.runtime.structured_log import log_event
 
-__all__ = ["ReceiptWaiter"]
+__all__ = ["ReceiptFollowError", "ReceiptWaiter"]
+
+logger = logging.getLogger(__name__)
 
 # Receipts seen before anyone asked (IG can answer before the producer's ack returns): kept
 # briefly so a late ``expect`` still finds them.
 _RECENT_MAX = 50_000
+_STOP_TIMEOUT_S = 5.0
+
+
+class ReceiptFollowError(Exception):
+    """Following the audit topic stopped; the receipts asked for will not come from here."""
 
 
 class ReceiptWaiter:
@@ -37,19 +50,30 @@ class ReceiptWaiter:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Position at the audit topic's true end and start following (idempotent)."""
+        """Position at the audit topic's true end and start following (idempotent).
+
+        Unbounded on a dead broker (aiokafka retries): callers bound it with a timeout; a start
+        that did not finish leaves nothing behind and the next call starts again.
+        """
         async with self._lock:
             if self._task is not None:
                 return
             consumer = AIOKafkaConsumer(bootstrap_servers=self.servers, group_id=None,
                                         enable_auto_commit=False)
-            await consumer.start()
-            consumer.assign(self.tps)
-            ends = await fetch_high_watermarks(self.servers, await consumer.end_offsets(self.tps))
-            for tp in self.tps:
-                consumer.seek(tp, ends[tp])
+            try:
+                await consumer.start()
+                consumer.assign(self.tps)
+                ends = await fetch_high_watermarks(self.servers,
+                                                   await consumer.end_offsets(self.tps))
+                for tp in self.tps:
+                    consumer.seek(tp, ends[tp])
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(_STOP_TIMEOUT_S):
+                        await consumer.stop()
+                raise
             self._consumer = consumer
-            self._task = asyncio.create_task(self._follow())
+            self._task = asyncio.create_task(self._follow(consumer))
 
     def expect(self, partition: int, offset: int) -> asyncio.Future[bytes]:
         """A future that resolves with the receipt bytes for that ingress record."""
@@ -63,30 +87,55 @@ class ReceiptWaiter:
                 future.set_result(early)
         return future
 
-    async def _follow(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=200)
-            for records in batches.values():
-                for record in records:
-                    marker = dict(record.headers).get(INGRESS_HEADER)
-                    if not marker:
-                        continue
-                    future = self._pending.pop(marker, None)
-                    if future is None:
-                        self._recent[marker] = record.value or b""
-                        if len(self._recent) > _RECENT_MAX:
-                            self._recent.popitem(last=False)
-                    elif not future.done():
-                        future.set_result(record.value or b"")
+    async def _follow(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=200)
+                for records in batches.values():
+                    for record in records:
+                        marker = dict(record.headers).get(INGRESS_HEADER)
+                        if marker:
+                            self._deliver(marker, record.value or b"")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log_event(logger, "ig_http.receipt_follow_failed", error=type(exc).__name__,
+                      detail=str(exc)[:200])
+            self._fail_pending(exc)
+            self._task = self._consumer = None
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(_STOP_TIMEOUT_S):
+                    await consumer.stop()
+
+    def _deliver(self, marker: bytes, value: bytes) -> None:
+        future = self._pending.pop(marker, None)
+        if future is None:
+            self._recent[marker] = value
+            if len(self._recent) > _RECENT_MAX:
+                self._recent.popitem(last=False)
+        elif not future.done():
+            future.set_result(value)
+
+    def _fail_pending(self, cause: Exception) -> None:
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(ReceiptFollowError(f"audit follower stopped: {cause}"))
+                future.exception()  # retrieved here: a request that gave up never awaits it
 
     def forget(self, partition: int, offset: int) -> None:
         self._pending.pop(f"{partition}:{offset}".encode(), None)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop following (bounded); pending futures fail."""
+        task, consumer = self._task, self._consumer
+        self._task = self._consumer = None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
+                await task
+        self._fail_pending(ReceiptFollowError("the worker is stopping"))
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(_STOP_TIMEOUT_S):
+                    await consumer.stop()

@@ -58,6 +58,18 @@ class IngestPolicy(BaseModel):
     max_batch_items: int = Field(
         gt=0, description="Largest HTTP ingest batch, in items; larger batches get HTTP 413."
     )
+    quarantine_quota_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0,
+        description="Most bytes of quarantined raw data kept per ingress partition and window "
+                    "of quarantine_quota_window_records ingress offsets; past it the QUARANTINE "
+                    "receipt is still written, retained NONE, QUARANTINE_QUOTA_EXCEEDED "
+                    "(app/ig/quarantine_store.py).",
+    )
+    quarantine_quota_window_records: int = Field(
+        default=10_000, gt=0,
+        description="Size of a quarantine quota window, in ingress offsets (not wall time: the "
+                    "same ingress log keeps the same bytes).",
+    )
     partition_key_precedence: tuple[str, ...] = Field(
         min_length=1,
         description="Payload fields tried in order for the partition key; event_id if none set.",

@@ -96,6 +96,27 @@ class WorkerWiring(BaseModel):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     agents: tuple[AgentName, ...] | None = Field(
+    http_idle_timeout_s: float = Field(
+        default=15.0, gt=0, le=300,
+        description="Seconds an HTTP connection may sit without a complete request (a new "
+                    "connection, keep-alive between requests, or request headers trickling in) "
+                    "before the server closes it (app/runtime/web_server.py).",
+    )
+    http_body_timeout_s: float = Field(
+        default=20.0, gt=0, le=600,
+        description="Seconds an ingest request body may take to arrive in full; slower is "
+                    "HTTP 408 BODY_READ_TIMEOUT and nothing of it is queued.",
+    )
+    http_send_timeout_s: float = Field(
+        default=10.0, gt=0, le=120,
+        description="Seconds the ingest view waits for the broker to acknowledge the queued "
+                    "items; longer (or a lost broker) is HTTP 503 BUS_UNAVAILABLE.",
+    )
+    http_receipt_timeout_s: float = Field(
+        default=30.0, gt=0, le=600,
+        description="Seconds the ingest view waits for IG's receipts of the queued items; "
+                    "longer is HTTP 504 RECEIPT_TIMEOUT (re-send the same items: DUPLICATE).",
+    )
         default=None,
         description="Agents this worker runs (None = all). Deployments split roles, e.g. ingest "
                     "workers [wsp, ig, ig_http] and hot-path workers [hotpath].",

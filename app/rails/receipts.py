@@ -4,9 +4,11 @@ This module owns the receipt contract (DESIGN section 4). Every submission gets 
 decision, ADMIT, DUPLICATE or QUARANTINE, with stable reason codes, the ``payload_hash`` used for
 collision detection, where it sits on the bus (``eb_ref``) or where its raw bytes were kept
 (``quarantine_ref``, by reference), the policy revision that judged it, and the ingestion clock
-(``admitted_at_utc``; never the event's ``ts_utc``). The validator enforces the shape each decision
-must have, so a receipt that claims ADMIT without a bus position cannot exist: a publish failure
-never yields ADMIT.
+(``admitted_at_utc``; never the event's ``ts_utc``). A QUARANTINE also says *what* was wrong:
+``field_paths`` (dotted paths the gate named, e.g. ``payload.amount_minor``) and a short
+``detail`` (names of fields and limits, never input values, which may be sensitive). The
+validator enforces the shape each decision must have, so a receipt that claims ADMIT without a
+bus position cannot exist: a publish failure never yields ADMIT.
 """
 
 from __future__ import annotations
@@ -32,12 +34,29 @@ from app.rails.policy_rev import PolicyRev
 from app.rails.reason_codes import ReasonCode
 from app.rails.timefmt import TsUtc
 
-__all__ = ["EbRef", "IngestionReceipt", "QuarantineRef", "ReceiptDecision", "TopicName"]
+__all__ = [
+    "MAX_RECEIPT_DETAIL_CHARS",
+    "MAX_RECEIPT_FIELD_PATHS",
+    "EbRef",
+    "IngestionReceipt",
+    "QuarantineRef",
+    "QuarantineRetention",
+    "ReceiptDecision",
+    "TopicName",
+]
 
 TopicName = Annotated[str, Strict(), StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
 """A Kafka topic name (Kafka's own legal characters and length)."""
 
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
+
+MAX_RECEIPT_DETAIL_CHARS = 500
+"""Longest ``detail`` a receipt carries (the builder shortens longer ones)."""
+MAX_RECEIPT_FIELD_PATHS = 32
+"""Most ``field_paths`` a receipt carries (the builder keeps the first ones, sorted)."""
+
+FieldPath = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=256)]
+"""A dotted path into the submission (``payload.amount_minor``, ``<root>``), never a value."""
 
 
 def _safe_key(key: str) -> str:
@@ -103,6 +122,19 @@ class ReceiptDecision(StrEnum):
     """Not published; the raw bytes are kept by reference in ``quarantine_ref``."""
 
 
+class QuarantineRetention(StrEnum):
+    """How much of a quarantined submission the object store keeps. Add, never rename."""
+
+    FULL = "FULL"
+    """Every byte submitted, under ``object_key``; ``digest`` is theirs."""
+    PREFIX = "PREFIX"
+    """Only the first bytes of a submission over the record size limit; ``digest`` is the
+    stored prefix's (the submission itself is identified by the receipt id)."""
+    NONE = "NONE"
+    """Nothing: the quarantine storage quota was spent (reason ``QUARANTINE_QUOTA_EXCEEDED``);
+    ``object_key`` is where the bytes would have gone, ``digest`` is the submission's."""
+
+
 class EbRef(BaseModel):
     """A record's position on the event bus: replay starts from here."""
 
@@ -120,6 +152,8 @@ class QuarantineRef(BaseModel):
 
     object_key: ObjectKey
     digest: Digest
+    # Not strict: read back from canonical JSON, the value is a string.
+    retained: QuarantineRetention = Field(default=QuarantineRetention.FULL, strict=False)
 
 
 class IngestionReceipt(BaseModel):
@@ -144,6 +178,13 @@ class IngestionReceipt(BaseModel):
     payload_hash: Hex64 | None = None
     eb_ref: EbRef | None = None
     quarantine_ref: QuarantineRef | None = None
+    field_paths: tuple[FieldPath, ...] = Field(
+        default=(), max_length=MAX_RECEIPT_FIELD_PATHS,
+        description="QUARANTINE: the dotted field paths the gate found wrong (empty if none).")
+    detail: str | None = Field(
+        default=None, max_length=MAX_RECEIPT_DETAIL_CHARS,
+        description="QUARANTINE: what was wrong, for people (field names and limits, never "
+                    "input values); wording may change, codes do not.")
     policy_rev: PolicyRev
     admitted_at_utc: TsUtc = Field(description="Ingestion clock: when IG decided.")
 

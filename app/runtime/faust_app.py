@@ -31,6 +31,7 @@ from app.runtime.bus_address import (
 )
 from app.runtime.health import mount_health
 from app.runtime.metrics import mount_metrics
+from app.runtime.web_server import web_application_options
 
 __all__ = ["DEFAULT_AGENTS", "AgentRegistrar", "build_app"]
 
@@ -142,6 +143,7 @@ def build_app(
         producer_linger_ms=5,
         autodiscover=False,
         table_standby_replicas=1,
+        web_application_options=web_application_options(profile),
     )
     mount_metrics(app)
     mount_broker_watch(
