@@ -36,8 +36,7 @@ def _demo(args: argparse.Namespace) -> int:
     except WorldPackExistsError as exc:
         world = exc.locator
         steps.say(f"reusing the sealed {what} at {world}")
-    return run_demo(profile, args.profile, str(world), steps=steps,
-                    log_dir=profile.resolve(".fp/logs"), stall_s=args.stall_s)
+    return run_demo(profile, args.profile, str(world), steps=steps, stall_s=args.stall_s)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse

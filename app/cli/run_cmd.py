@@ -2,6 +2,9 @@
 
 See ``app.runtime.run_driver``: SR, streaming at the profile's pace, waiting until the run drained
 (judged from receipts, rtdl and audit records), evaluation against truth, summary and report.
+Exit codes: 0 the run drained (and the worker it started stopped cleanly), 1 it did not, 2 a
+platform error (one ``fp: error [CODE]: ...`` line), e.g. ``WORKER_LOST`` when the worker exited
+mid-run (its exit code and last error are named), ``WORKER_START_FAILED``, ``PARTITIONS_MISMATCH``.
 """
 
 from __future__ import annotations
@@ -17,11 +20,10 @@ __all__ = ["register"]
 
 def _start(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
-    result = start_run(profile, args.profile, args.world, args.scenario,
-                       log_dir=profile.resolve(".fp/logs"), run_label=args.label,
+    result = start_run(profile, args.profile, args.world, args.scenario, run_label=args.label,
                        stall_s=args.stall_s,
                        reports_dir=Path(args.reports_dir) if args.reports_dir else None)
-    return 0 if result.ok else 1
+    return 0 if result.ok and not result.worker_exit else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse

@@ -89,6 +89,11 @@ class WorkerWiring(BaseModel):
     partitions: int = Field(gt=0, description="Partitions of every platform topic and table.")
     replication_factor: int = Field(default=1, gt=0, description="Topic replication factor.")
     datadir: str = Field(description="Folder for RocksDB table state (relative = repo).")
+    log_dir: str = Field(
+        default=".fp/logs",
+        description="Folder of the log file (worker.log) of a worker that `fp run start` or "
+                    "`fp demo` starts (relative = the profile's base dir, like datadir).",
+    )
     web_host: str = Field(default="127.0.0.1", description="Bind address of the web server.")
     web_port: int = Field(ge=0, le=65535, description="HTTP port: /metrics and the /v1 API.")
     session_timeout_s: float = Field(

@@ -2,7 +2,12 @@
 
 ``run_main_job`` expects the bus and a worker to be up; ``start_run`` (``fp run start``) brings
 up what is missing (the embedded broker for the ``tansu`` wiring, a worker unless one answers
-``/v1/health``) and stops what it started. Whether the run drained is judged from the durable
+``/v1/health``; its log goes to ``wiring.worker.log_dir``) and stops what it started. The job
+watches its worker (:class:`app.runtime.supervisor.WorkerWatch`) between steps and on every
+progress poll: a worker it started that exits, or any worker whose health stops answering, ends
+the job at once with :class:`~app.runtime.supervisor.WorkerLostError` naming the exit code and
+the worker's last error (issue #11 item 11), instead of a stall and a summary of zeros.
+Whether the run drained is judged from the durable
 record (``app.reporting.follow``), never from a worker's counters; truth is read only after the
 run, by reference, through ``app.reporting.scorecard`` (which alone reaches ``app.evaluation``).
 """
@@ -12,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer
 
 from app.cli.sr_cmd import sr_run
 from app.eb.topics import Topic, topic_name
@@ -21,6 +29,7 @@ from app.objectstore.config import open_object_store
 from app.oracle.locator import parse_locator
 from app.profiles.loader import Profile
 from app.profiles.wiring import TansuBroker
+from app.rails.errors import FraudPlatformError
 from app.rails.run_facts import RunFactsView
 from app.reporting.drain import DrainProgress, StallWatch
 from app.reporting.follow import (
@@ -35,17 +44,33 @@ from app.reporting.scorecard import evaluate_run
 from app.reporting.sections import summary_sections
 from app.reporting.summary import MainJobSummary, build_summary, chart_data
 from app.runtime.bus_address import bootstrap_servers, embedded_broker
-from app.runtime.supervisor import WorkerProcess, http_json
+from app.runtime.supervisor import (
+    HEALTH_GRACE_S,
+    WorkerLostError,
+    WorkerProcess,
+    WorkerWatch,
+    describe_exit,
+    http_json,
+)
 from app.sr.run_request import parse_run_request
 from app.wsp.stream_plan import plan_for
 
-__all__ = ["DEFAULT_STALL_S", "REPORTS_DIR", "MainJobResult", "Steps", "run_main_job", "start_run"]
+__all__ = ["DEFAULT_STALL_S", "REPORTS_DIR", "MainJobResult", "PartitionsMismatchError", "Steps",
+           "check_partitions", "run_main_job", "start_run"]
 
 DEFAULT_STALL_S = 60.0
 """No progress on any step for this long: stop waiting and report what is missing."""
 REPORTS_DIR = ".fp/reports"
 """Where reports go, relative to the profile's base dir (one new folder per report)."""
 _POLL_S = 1.0
+WORKER_LOG = "worker.log"
+"""The log file of a worker the job starts, in ``wiring.worker.log_dir``."""
+
+
+class PartitionsMismatchError(FraudPlatformError):
+    """Platform topics already exist with another partition count than the profile's."""
+
+    reason_code = "PARTITIONS_MISMATCH"
 _PLAIN_EVERY_S = 15.0  # progress line interval when stderr is not a terminal
 
 
@@ -71,6 +96,8 @@ class MainJobResult:
     summary: MainJobSummary | None = None
     report: ReportPaths | None = None
     phases_s: dict[str, float] = field(default_factory=dict)
+    worker_exit: int | None = None
+    """Exit code of the worker the job started and stopped (None: it used a running one)."""
 
     @property
     def ok(self) -> bool:
@@ -113,8 +140,12 @@ async def _written_before(profile: Profile) -> set[str]:
 
 
 async def _follow(profile: Profile, run_id: str, planned_rows: int, stall_s: float, *,
-                  skip: set[str]) -> tuple[RunFollower, DrainProgress]:
-    """Poll the run's record until it drained or stalled."""
+                  skip: set[str], watch: WorkerWatch | None) -> tuple[RunFollower, DrainProgress]:
+    """Poll the run's record until it drained or stalled; check the worker on every poll.
+
+    Raises:
+        WorkerLostError: the watched worker exited or stopped answering its health.
+    """
     servers, worker = bootstrap_servers(profile), profile.wiring.worker
     follower = RunFollower(
         run_id=run_id, planned_rows=planned_rows, servers=servers,
@@ -122,24 +153,35 @@ async def _follow(profile: Profile, run_id: str, planned_rows: int, stall_s: flo
         rtdl_topic=topic_name(Topic.RTDL, worker.topic_prefix), partitions=worker.partitions,
         outcomes_expected=_deployed(profile, "al"), audit_expected=_deployed(profile, "dla"))
     follower.skip(skip)
-    display, watch = _ProgressDisplay(), StallWatch(stall_s, time.monotonic)
+    display, stall = _ProgressDisplay(), StallWatch(stall_s, time.monotonic)
     async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
         while True:
             progress = await follower.poll(store)
-            if progress.drained or watch.stalled(progress.key()):
+            if progress.drained or stall.stalled(progress.key()):
                 display.show(progress, final=True)
                 return follower, progress
             display.show(progress)
+            if watch is not None:
+                try:
+                    await asyncio.to_thread(watch.check, f"while run {run_id} streamed")
+                except WorkerLostError:
+                    display.show(progress, final=True)
+                    raise
             await asyncio.sleep(_POLL_S)
 
 
 def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
                  steps: Steps, stall_s: float = DEFAULT_STALL_S,
-                 reports_dir: Path | None = None) -> MainJobResult:
+                 reports_dir: Path | None = None,
+                 watch: WorkerWatch | None = None) -> MainJobResult:
     """SR -> stream -> drain -> evaluate -> summary -> report, on a bus and worker already up.
 
     The report goes to a new folder under ``reports_dir`` (default ``.fp/reports`` under the
-    profile's base dir).
+    profile's base dir). ``watch`` is asked after SR, on every progress poll and when the wait
+    ends (a stall is blamed on a lost worker when there is one).
+
+    Raises:
+        WorkerLostError: the watched worker exited or stopped answering, before the run drained.
     """
     clock = time.monotonic()
 
@@ -155,6 +197,8 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
     result = MainJobResult(outcome.run_id, outcome.status, outcome.reason_code or "",
                            reused=outcome.reused)
     lap("sr")
+    if watch is not None:
+        watch.check(f"while SR declared run {outcome.run_id}")
     if outcome.ready is None:
         steps.say(f"SR: run {outcome.run_id} {outcome.status} ({result.reason}): stopping")
         return result
@@ -166,8 +210,10 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
     # A new run's segments all come after ``before``; a reused run's may be anywhere.
     follower, progress = asyncio.run(_follow(
         profile, outcome.run_id, result.planned_rows, stall_s,
-        skip=set() if outcome.reused else before))
+        skip=set() if outcome.reused else before, watch=watch))
     lap("stream_and_drain")
+    if watch is not None and not progress.drained:
+        watch.check(f"while run {outcome.run_id} drained (no progress for {stall_s:.0f}s)")
     no_audit = "" if progress.audit_expected else "; audit: not expected (no DLA deployed)"
     if progress.drained:
         steps.say(f"drained in {result.phases_s['stream_and_drain']:.1f}s: every expected step "
@@ -197,13 +243,61 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
     return result
 
 
+async def _partition_counts(servers: list[str], wanted: Callable[[str], bool]) -> dict[str, int]:
+    """Partition counts of the existing topics whose name is ``wanted`` (cluster metadata)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        names = await consumer.topics()
+        return {name: len(consumer.partitions_for_topic(name) or ())
+                for name in sorted(names) if wanted(name)}
+    finally:
+        await consumer.stop()
+
+
+def check_partitions(profile: Profile) -> None:
+    """Refuse early when the profile's topics exist with another partition count.
+
+    faust crashes on such a mix (``PartitionsMismatch`` between a source topic and a table's
+    changelog) or, worse, runs on it while the run's summary reads only the profile's count of
+    partitions. Checks the platform topics under ``wiring.worker.topic_prefix`` and the
+    changelog topics of ``wiring.worker.app_id``; topics that do not exist yet are fine.
+
+    Raises:
+        PartitionsMismatchError: naming each topic and its partition count.
+    """
+    worker = profile.wiring.worker
+    platform = {topic_name(t, worker.topic_prefix) for t in Topic}
+
+    def ours(name: str) -> bool:
+        return name in platform or (name.startswith(f"{worker.app_id}-")
+                                    and name.endswith("-changelog"))
+
+    counts = asyncio.run(_partition_counts(bootstrap_servers(profile), ours))
+    wrong = {name: n for name, n in counts.items() if n != worker.partitions}
+    if wrong:
+        listed = ", ".join(f"{name} has {n}" for name, n in sorted(wrong.items()))
+        raise PartitionsMismatchError(
+            f"the profile's wiring.worker.partitions is {worker.partitions}, but existing topics "
+            f"differ: {listed}; use the partition count the topics were created with, or "
+            f"another topic_prefix and app_id (or a fresh broker)")
+
+
 def start_run(profile: Profile, profile_arg: str, world: str, scenario: str, *,
-              log_dir: Path, run_label: str = "default", stall_s: float = DEFAULT_STALL_S,
-              reports_dir: Path | None = None) -> MainJobResult:
+              log_dir: Path | None = None, run_label: str = "default",
+              stall_s: float = DEFAULT_STALL_S, reports_dir: Path | None = None,
+              health_grace_s: float = HEALTH_GRACE_S) -> MainJobResult:
     """``fp run start``: bring up what is missing, run the main job, stop what it started.
+
+    The worker it starts logs to ``log_dir`` (default: the profile's ``wiring.worker.log_dir``)
+    and is watched as its own process; a worker that was already answering ``/v1/health`` is
+    watched through its health (lost after ``health_grace_s`` without a 200).
 
     Raises:
         ContractError: a bad request or world locator, before anything is started.
+        PartitionsMismatchError: the profile's topics exist with another partition count.
+        WorkerStartError: the worker it started exited or was not ready in time.
+        WorkerLostError: the worker exited or stopped answering before the run drained.
     """
     parse_locator(parse_run_request(world_locator=world, scenario_id=scenario,
                                     run_label=run_label).world_locator)
@@ -214,17 +308,29 @@ def start_run(profile: Profile, profile_arg: str, world: str, scenario: str, *,
         state = asyncio.run(broker.up(timeout_s=profile.wiring.broker.start_timeout_s))
         if started_broker:
             print(f"embedded broker started at {state.bootstrap}", flush=True)
-    worker = WorkerProcess(profile_arg, profile.wiring.worker.web_port, log_dir / "worker.log")
-    started_worker = http_json(f"{worker.base_url}/v1/health")[0] != 200
+    logs = log_dir if log_dir is not None else profile.resolve(profile.wiring.worker.log_dir)
+    worker = WorkerProcess(profile_arg, profile.wiring.worker.web_port, logs / WORKER_LOG)
+    # Anything answering (even 503: starting, rebalancing) is a worker; start one only if none.
+    started_worker = http_json(worker.health_url)[0] == 0
+    result: MainJobResult | None = None
     try:
+        check_partitions(profile)
         if started_worker:
             worker.start()
             print(f"worker started; log {worker.log_path}", flush=True)
+        else:
+            print(f"using the worker answering at {worker.base_url} (watched through its "
+                  "health)", flush=True)
         worker.wait_ready()
-        return run_main_job(profile, world, scenario, run_label=run_label, steps=Steps(5),
-                            stall_s=stall_s, reports_dir=reports_dir)
+        watch = WorkerWatch(worker, owned=started_worker, grace_s=health_grace_s)
+        result = run_main_job(profile, world, scenario, run_label=run_label, steps=Steps(5),
+                              stall_s=stall_s, reports_dir=reports_dir, watch=watch)
+        return result
     finally:
-        if started_worker:
-            worker.stop()
+        code = worker.stop()  # None when it did not start one
+        if code is not None:
+            print(f"worker stopped ({describe_exit(code)})", flush=True)
+            if result is not None:
+                result.worker_exit = code
         if started_broker:
             embedded_broker(profile).down()
