@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +90,7 @@ class _Gate:
             await self._restore(first_of[partition])
             await self._reconcile(first_of[partition])
             self.reconciled.add(partition)
-        decided = await self._decide_and_publish(events)
+        decided = await self._decide_and_publish([ev for ev in events if not _is_poke(ev)])
         # Archive, receipts, dedupe entries, in that order: a crash between two steps leaves
         # admissions that the reconcile re-learns from the bus (re-archiving them and re-emitting
         # the same ADMIT receipt ids), and a wiped bus gets every receipted admission back from
@@ -331,6 +331,24 @@ def _run_ids(events: Sequence[Any]) -> set[str]:
     return ids
 
 
+POKE_HEADER = "fp-ig-poke"
+"""Header of IG's own no-op ingress records (only the platform's producers set headers)."""
+POKE_KEY = b"__ig_poke__"
+
+
+def _is_poke(ev: Any) -> bool:
+    headers = ev.message.headers or ()
+    return any(key == POKE_HEADER for key, _ in (
+        headers.items() if isinstance(headers, Mapping) else headers))
+
+
+async def _acked(ack: Any, partition: int) -> None:
+    try:
+        await ack
+    except Exception as exc:  # the next submission on the partition still triggers the checks
+        logger.warning("ig.poke_failed partition=%d: %r", partition, exc)
+
+
 def _receipt_key(decision: Decision) -> bytes:
     if isinstance(decision, Admit | Duplicate):
         return decision.key
@@ -356,6 +374,21 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.on_partitions_revoked.connect
     async def _forget_reconciled(sender: Any, revoked: Any, **kwargs: Any) -> None:
         gate.reconciled.clear()  # re-check every partition after the next assignment
+
+    ingress_name = ctx.topic(Topic.INGRESS)
+    pokes: set[asyncio.Future[Any]] = set()
+
+    @app.on_partitions_assigned.connect
+    async def _poke_assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
+        """Queue a poke on each ingress partition taken, so its restore and reconcile run now,
+        not only when a submission next arrives there (a wiped bus may see none for a while)."""
+        for tp in assigned:
+            if tp.topic == ingress_name:
+                ack = await publish(app, ingress_name, POKE_KEY, b"", {POKE_HEADER: b"1"},
+                                    partition=tp.partition)
+                task = asyncio.ensure_future(_acked(ack, tp.partition))
+                pokes.add(task)
+                task.add_done_callback(pokes.discard)
 
     @app.agent(app.topic(ctx.topic(Topic.INGRESS), **raw), name="ig")
     async def ig(stream: faust.StreamT[bytes]) -> None:
