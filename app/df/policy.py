@@ -54,6 +54,13 @@ class DecisionPolicy(BaseModel):
     allowed_lateness_s: float = Field(
         gt=0, description="How far behind the feature watermark a trigger may be and still get "
                           "exact features.")
+    max_clock_advance_s: float = Field(
+        default=900.0, gt=0,
+        description="How far (event-time seconds) one applied event may move the event-time "
+                    "clock of a hot-path shard (the watermark behind eviction and the lateness "
+                    "judgement); an event further ahead is applied at its own time but moves the "
+                    "clock only this far (app/hotpath/event_clock.py). At most allowed_lateness_s, "
+                    "so one event can neither make a trigger late nor evict what one needs.")
     registry_refresh_s: float = Field(
         gt=0, description="How often a worker re-resolves the ACTIVE bundle (wall clock).")
     guardrails: tuple[Guardrail, ...] = Field(
@@ -64,4 +71,10 @@ class DecisionPolicy(BaseModel):
         names = [g.name for g in self.guardrails]
         if len(set(names)) != len(names):
             raise ValueError("guardrail names must be unique")
+        return self
+
+    @model_validator(mode="after")
+    def _clock_advance_within_lateness(self) -> DecisionPolicy:
+        if self.max_clock_advance_s > self.allowed_lateness_s:
+            raise ValueError("max_clock_advance_s must not exceed allowed_lateness_s")
         return self

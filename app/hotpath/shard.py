@@ -4,10 +4,17 @@ State is a pure fold of the partition's admitted traffic (and of the platform's 
 its authorisations), so a worker that takes a partition over rebuilds exactly the same state by
 replaying the partition: the traffic log is the changelog. Eviction is driven by the data (each
 time the watermark enters a new hour), so it happens at the same points on every replay.
+
+The watermark is the shard's :class:`~app.hotpath.event_clock.EventClock`, shared by the feature
+windows and the graph: no single event can move it more than ``max_clock_advance_us`` (issue #11
+item 1), while every event is still applied at its own time. Events the clock held (a lone event
+far ahead, judged when the next one arrives: ``last_held`` names it) and authorisations too old
+to retain (``not_retained``) are counted here.
 """
 
 from __future__ import annotations
 
+from app.hotpath.event_clock import EventClock
 from app.hotpath.traffic import TrafficEvent
 from app.ieg import GRAPH_FEATURE_SET, EntityGraph, Observation
 from app.ofp import FEATURE_SET as OFP_FEATURE_SET
@@ -30,15 +37,22 @@ class Shard:
     """Feature and graph state of (run_id, traffic partition)."""
 
     def __init__(self, run_id: str, topic: str, partition: int, *,
-                 allowed_lateness_us: int) -> None:
+                 allowed_lateness_us: int, max_clock_advance_us: int) -> None:
         self.run_id = run_id
         self.basis_key = f"{topic}|{partition}"
         self.topic, self.partition = topic, partition
-        self.features = FeatureState(allowed_lateness_us=allowed_lateness_us)
-        self.graph = EntityGraph()
+        self.clock = EventClock(max_clock_advance_us)
+        self.features = FeatureState(allowed_lateness_us=allowed_lateness_us, external_clock=True)
+        self.graph = EntityGraph(external_clock=True)
+        # One held event moves the clock by up to the bound: the graph keeps that much more, so
+        # an edge a trigger's "total"/"new" look-back needs is never evicted by it.
+        self._graph_horizon_us = self.graph.retention_us + max_clock_advance_us
         self._features_bucket: int | None = None
         self._graph_bucket: int | None = None
         self.applied = 0
+        self.not_retained = 0
+        self._previous: TrafficEvent | None = None
+        self.last_held: TrafficEvent | None = None
 
     def snapshot(self, event: TrafficEvent, auth: AuthRequestV1, posture: Posture
                  ) -> FeatureSnapshot:
@@ -57,22 +71,35 @@ class Shard:
             input_basis={self.basis_key: event.eb_ref.offset}, graph_version=graph_version,
             complete=complete)
 
-    def apply(self, event: TrafficEvent, outcome: DecisionOutcome | None = None) -> None:
-        """Fold one admitted event in (after its decision, if it triggered one)."""
-        if isinstance(event.payload, AuthRequestV1):
-            self.features.apply(_txn(event, event.payload, outcome))
+    def apply(self, event: TrafficEvent, outcome: DecisionOutcome | None = None) -> int:
+        """Fold one admitted event in (after its decision, if it triggered one).
+
+        Returns:
+            How many events the clock newly judged held (0 or 1; the held one is the event
+            applied before this one, kept as ``last_held``).
+        """
+        if isinstance(event.payload, AuthRequestV1) and not self.features.apply(
+                _txn(event, event.payload, outcome)):
+            self.not_retained += 1
         self.graph.apply(Observation(ts_us=event.ts_us, entities=event.entities))
         self.graph.note_offset(self.topic, self.partition, event.eb_ref.offset + 1)
         self.applied += 1
-        watermark = self.graph.watermark_us
+        held = self.clock.observe(event.ts_us)
+        if held:
+            self.last_held = self._previous
+        self._previous = event
+        watermark = self.clock.watermark_us
         if watermark is None:
-            return
+            return held
+        self.features.advance_to(watermark)
+        self.graph.advance_to(watermark)
         if watermark // _EVICT_FEATURES_EVERY_US != self._features_bucket:
             self._features_bucket = watermark // _EVICT_FEATURES_EVERY_US
             self.features.evict()
         if watermark // _EVICT_GRAPH_EVERY_US != self._graph_bucket:
             self._graph_bucket = watermark // _EVICT_GRAPH_EVERY_US
-            self.graph.evict()
+            self.graph.evict(self._graph_horizon_us)
+        return held
 
 
 def _txn(event: TrafficEvent, auth: AuthRequestV1,

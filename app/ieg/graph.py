@@ -8,7 +8,9 @@ same stream always yields the same graph, version and answers (replay gives iden
 As-of rule: a query "as of T" sees only occurrences with ``ts < T`` (an event never sees itself).
 Answers are exact for ``T >= watermark_us - tolerance_us``; earlier ones are best-effort
 (:meth:`EntityGraph.is_exact` says which). Adjacency is grouped by neighbour kind, so a degree
-query reads only the neighbours of the kind asked for.
+query reads only the neighbours of the kind asked for. With ``external_clock=True`` the owner
+drives the watermark (:meth:`EntityGraph.advance_to`), e.g. the hot path's shard clock, which no
+single implausible event can move far (issue #11 item 1).
 """
 
 from __future__ import annotations
@@ -54,15 +56,18 @@ class EntityGraph:
         retention_us: event-time horizon for :meth:`evict` and for the ``*_total`` / ``*_new``
             link features (so eviction never changes them).
         tolerance_us: how far behind the watermark as-of answers stay exact.
+        external_clock: the watermark moves only by :meth:`advance_to`, not by ``apply``.
     """
 
-    __slots__ = ("_adj", "_edges", "_offsets", "_retention_us", "_tolerance_us", "_watermark_us")
+    __slots__ = ("_adj", "_edges", "_external", "_offsets", "_retention_us", "_tolerance_us",
+                 "_watermark_us")
 
     def __init__(
         self,
         *,
         retention_us: int = DEFAULT_RETENTION_US,
         tolerance_us: int = DEFAULT_AS_OF_TOLERANCE_US,
+        external_clock: bool = False,
     ) -> None:
         if type(retention_us) is not int or retention_us <= 0:
             raise GraphQueryError("retention_us", f"must be an int > 0, got {retention_us!r:.20}")
@@ -73,6 +78,7 @@ class EntityGraph:
         self._adj: dict[str, dict[str, _Node]] = {kind: {} for kind in ENTITY_KINDS}
         self._edges = 0
         self._watermark_us: int | None = None
+        self._external = external_clock
         self._offsets = OffsetVector()
 
     # -- writes ---------------------------------------------------------------------------------
@@ -85,7 +91,7 @@ class EntityGraph:
         """
         ts = obs.ts_us
         ents = obs.entities
-        if self._watermark_us is None or ts > self._watermark_us:
+        if not self._external and (self._watermark_us is None or ts > self._watermark_us):
             self._watermark_us = ts
         tol = self._tolerance_us
         cut = ts - tol
@@ -129,6 +135,12 @@ class EntityGraph:
                     e.count += 1
                 else:
                     e.add(ts, tol)
+
+    def advance_to(self, watermark_us: int) -> None:
+        """Move the watermark to ``watermark_us`` if that is later (the external clock's value);
+        eviction stays the owner's call (:meth:`evict`)."""
+        if self._watermark_us is None or watermark_us > self._watermark_us:
+            self._watermark_us = watermark_us
 
     def note_offset(self, topic: str, partition: int, next_offset: int) -> None:
         """Record the applied offset of a partition (monotone: keeps the max)."""
@@ -178,7 +190,8 @@ class EntityGraph:
 
     @property
     def watermark_us(self) -> int | None:
-        """Largest event time applied (None before the first observation); never decreases."""
+        """Largest event time applied (None before the first observation), or the external
+        clock's value; never decreases."""
         return self._watermark_us
 
     @property

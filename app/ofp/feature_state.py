@@ -9,6 +9,10 @@ Retention: the watermark is the max ``ts_us`` applied. A trigger at ``T`` needs 
 older than ``watermark - 7d - allowed_lateness`` is evicted (by ``apply`` as the watermark moves,
 which keeps the retained set a function of the data alone). A trigger further behind is answered
 best effort and flagged ``complete=False``.
+
+With ``external_clock=True`` the owner drives the watermark instead (``advance_to``), e.g. the
+hot path's shard clock, which no single implausible event can move far (issue #11 item 1);
+eviction and the ``complete`` judgement then read that clock, so values stay exact all the same.
 """
 
 from __future__ import annotations
@@ -80,19 +84,22 @@ _TEMPLATE: Final[dict[str, FeatureValue]] = dict.fromkeys(_LAYOUT)
 class FeatureState:
     """Windowed per-entity aggregates over applied txns, queried as of a trigger's event time."""
 
-    __slots__ = ("_heap", "_kinds", "_lateness_us", "_scan_max", "_seq", "_watermark_us")
+    __slots__ = ("_external", "_heap", "_kinds", "_lateness_us", "_scan_max", "_seq",
+                 "_watermark_us")
 
     def __init__(
         self,
         *,
         allowed_lateness_us: int = DEFAULT_ALLOWED_LATENESS_US,
         scan_max_events: int = SCAN_MAX_EVENTS,
+        external_clock: bool = False,
     ) -> None:
         """Args:
         allowed_lateness_us: how far (event time) behind the watermark a trigger may be and
             still be served exactly; also how long evicted state is kept beyond 7d.
         scan_max_events: a speed knob only (window size above which running state is kept);
             values never depend on it, and tests set it low to exercise both paths.
+        external_clock: the watermark moves only by :meth:`advance_to`, not by ``apply``.
         """
         if allowed_lateness_us < 0:
             raise ContractError(f"allowed_lateness_us must be >= 0, got {allowed_lateness_us}")
@@ -107,6 +114,7 @@ class FeatureState:
         self._heap: list[tuple[int, int, Txn]] = []
         self._seq = 0
         self._watermark_us: int | None = None
+        self._external = external_clock
 
     @property
     def allowed_lateness_us(self) -> int:
@@ -115,7 +123,8 @@ class FeatureState:
 
     @property
     def watermark_us(self) -> int | None:
-        """Max ``ts_us`` applied so far (``None`` before the first); never decreases."""
+        """Max ``ts_us`` applied so far (``None`` before the first), or the external clock's
+        value; never decreases."""
         return self._watermark_us
 
     @property
@@ -154,13 +163,14 @@ class FeatureState:
         values.update(zip(_LAYOUT, out, strict=False))
         return values, complete
 
-    def apply(self, txn: Txn) -> None:
-        """Add ``txn`` (any order). One older than the eviction horizon is not retained: it could
-        only reach triggers that are already incomplete."""
+    def apply(self, txn: Txn) -> bool:
+        """Add ``txn`` (any order). One older than the eviction horizon is not retained (returns
+        False, for the caller to count): it could only reach triggers that are already
+        incomplete."""
         ts = txn.ts_us
         wm = self._watermark_us
         if wm is not None and ts < wm - RETENTION_US - self._lateness_us:
-            return
+            return False
         self._seq += 1
         heapq.heappush(self._heap, (ts, self._seq, txn))
         amount, declined, stepped_up = txn.amount_minor, txn.declined, txn.stepped_up
@@ -172,10 +182,21 @@ class FeatureState:
             if entity is None:
                 entity = kind.entities[eid] = EntityWindows(kind.n_dist, squares=kind.card_extras)
             entity.insert(ts, amount, declined, stepped_up, kind.keys(txn))
-        if wm is None or ts > wm:
+        if not self._external and (wm is None or ts > wm):
             self._watermark_us = ts
             if self._heap[0][0] < ts - RETENTION_US - self._lateness_us:
                 self.evict()
+        return True
+
+    def advance_to(self, watermark_us: int) -> None:
+        """Move the watermark to ``watermark_us`` if that is later (the external clock's value),
+        evicting what falls behind the new horizon."""
+        wm = self._watermark_us
+        if wm is not None and watermark_us <= wm:
+            return
+        self._watermark_us = watermark_us
+        if self._heap and self._heap[0][0] < watermark_us - RETENTION_US - self._lateness_us:
+            self.evict()
 
     def evict(self) -> int:
         """Drop every txn older than ``horizon_us``; returns how many were dropped.

@@ -74,6 +74,12 @@ class IngestPolicy(BaseModel):
         min_length=1,
         description="Payload fields tried in order for the partition key; event_id if none set.",
     )
+    event_time_skew_s: float = Field(
+        default=3600.0, ge=0, le=7 * 86400,
+        description="How far (seconds) before a run's first utc_day and after the end of its "
+                    "last one an event's ts_utc (or a payload *_ts_utc) may lie and still be "
+                    "admitted; outside: QUARANTINE EVENT_TIME_IMPLAUSIBLE (app/ig/event_time.py).",
+    )
 
 
 class Policy(BaseModel):

@@ -6,12 +6,17 @@ decision's ack: the apply clock, never ``ts_utc``.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from collections.abc import Iterator
 
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from app.hotpath.engine import live_engines
 from app.rails.posture import POSTURE_ORDER, Posture
 
 __all__ = ["ANOMALIES", "DECISIONS", "DECISION_SECONDS", "EVENTS", "POSTURE", "SHARD_STATE",
-           "set_posture"]
+           "EventTimeCollector", "set_posture"]
 
 DECISIONS = Counter("fp_df_decisions_total", "Decisions emitted, by outcome and posture.",
                     ["outcome", "posture"])
@@ -31,3 +36,31 @@ SHARD_STATE = Gauge("fp_hotpath_state_items", "Retained feature txns and graph e
 def set_posture(posture: Posture) -> None:
     for p in POSTURE_ORDER:
         POSTURE.labels(p.value).set(1.0 if p is posture else 0.0)
+
+
+class EventTimeCollector(Collector):
+    """``fp_hotpath_event_time_events{kind}``, read from the live engines' shards at scrape time.
+
+    ``clock_held``: events further ahead of their shard's event-time clock than
+    ``policy.decision.max_clock_advance_s`` (the clock followed them only that far; issue #11
+    item 1); ``not_retained``: authorisations older than the feature eviction horizon. Both are
+    decided and applied all the same. A gauge over the shards this worker holds: it is a pure
+    function of their applied offsets, so a shard rebuilt after a rebalance counts the same, and
+    a partition that moves to another worker takes its count along.
+    """
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "fp_hotpath_event_time_events",
+            "Events of this worker's hot-path shards whose event time the shard clock held "
+            "(clock_held) or too old to retain (not_retained).", labels=["kind"])
+        totals = {"clock_held": 0, "not_retained": 0}
+        for engine in live_engines():
+            for kind, count in engine.event_time_counts().items():
+                totals[kind] += count
+        for kind, count in sorted(totals.items()):
+            family.add_metric([kind], count)
+        yield family
+
+
+REGISTRY.register(EventTimeCollector())
