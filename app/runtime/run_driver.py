@@ -205,8 +205,10 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
     result.planned_rows = asyncio.run(_planned_rows(profile, outcome.ready.run_facts.object_key))
     again = " (an existing run: nothing new is streamed; use another --label)" \
         if outcome.reused else ""
+    speedup = profile.policy.streaming.speedup
     steps.say(f"SR: run {outcome.run_id} READY{again}; {result.planned_rows:,} rows planned; "
-              f"streaming at full speed (speedup {profile.policy.streaming.speedup})")
+              + (f"streaming at {speedup:g}x event time" if speedup else
+                 "streaming at full speed (speedup 0)"))
     # A new run's segments all come after ``before``; a reused run's may be anywhere.
     follower, progress = asyncio.run(_follow(
         profile, outcome.run_id, result.planned_rows, stall_s,

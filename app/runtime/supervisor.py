@@ -32,6 +32,7 @@ from app.runtime.fail_stop import FAIL_STOP_EXIT_CODE
 
 __all__ = [
     "HEALTH_GRACE_S",
+    "WorkerFailedError",
     "WorkerLostError",
     "WorkerProcess",
     "WorkerStartError",
@@ -51,20 +52,13 @@ _MAX_ERROR_CHARS = 2000
 _SHUTDOWN_DEADLINE_EXIT_CODE = 75  # app.runtime.fail_stop: SIGTERM did not finish in time
 
 
-class WorkerStartError(FraudPlatformError):
-    """A worker process exited or never became ready."""
+class WorkerFailedError(FraudPlatformError):
+    """Base of the two ways a worker fails the job that depends on it.
 
-    reason_code = "WORKER_START_FAILED"
-
-
-class WorkerLostError(FraudPlatformError):
-    """A worker the main job depends on exited, crash-loops, or stopped answering its health.
-
-    ``exit_code`` is the process's exit code when it was ours and it ended (negative: killed by
-    that signal); ``last_error`` is the error its log ended on (:func:`last_error`).
+    ``exit_code`` is the process's exit code when it was the job's own and it ended (negative:
+    killed by that signal); ``last_error`` is the error its log ended on (:func:`last_error`);
+    ``log_path`` is that log.
     """
-
-    reason_code = "WORKER_LOST"
 
     def __init__(self, message: str, *, exit_code: int | None = None,
                  last_error: str | None = None, log_path: Path | None = None) -> None:
@@ -72,6 +66,18 @@ class WorkerLostError(FraudPlatformError):
         self.last_error = last_error
         self.log_path = log_path
         super().__init__(message)
+
+
+class WorkerStartError(WorkerFailedError):
+    """A worker process exited or never became ready."""
+
+    reason_code = "WORKER_START_FAILED"
+
+
+class WorkerLostError(WorkerFailedError):
+    """A worker the main job depends on exited, crash-loops, or stopped answering its health."""
+
+    reason_code = "WORKER_LOST"
 
 
 def http_json(url: str, timeout_s: float = 2.0) -> tuple[int, Any]:
@@ -89,14 +95,14 @@ def http_json(url: str, timeout_s: float = 2.0) -> tuple[int, Any]:
 
 
 def describe_exit(code: int) -> str:
-    """A process exit code for people: ``exit code 70 (fail-stop)``, ``killed by SIGKILL``."""
+    """A process exit code for people: ``exit 70 (fail-stop)``, ``killed by SIGKILL``."""
     if code < 0:
         with contextlib.suppress(ValueError):
             return f"killed by {signal.Signals(-code).name}"
         return f"killed by signal {-code}"
     meaning = {0: "clean stop", FAIL_STOP_EXIT_CODE: "fail-stop",
                _SHUTDOWN_DEADLINE_EXIT_CODE: "shutdown deadline", 2: "command error"}.get(code)
-    return f"exit code {code}" + (f" ({meaning})" if meaning else "")
+    return f"exit {code}" + (f" ({meaning})" if meaning else "")
 
 
 # --- reading a worker's last error from its log ---------------------------------------------
@@ -284,15 +290,15 @@ class WorkerProcess:
             data = data.partition(b"\n")[2]
         return last_error(data.decode("utf-8", errors="replace"))
 
-    def lost_error(self, when: str) -> WorkerLostError:
-        """The error for this (ended) process: its exit, its last logged error, its log."""
+    def ended_error(self, when: str, kind: type[WorkerFailedError]) -> WorkerFailedError:
+        """The error for this ended process: its exit, its last logged error, its log."""
         code = self.exit_code()
         error = self.last_error()
-        what = describe_exit(code) if code is not None else "no exit code"
+        what = describe_exit(code) if code is not None else "still running"
         detail = ("; last error:\n  " + error.replace("\n", "\n  ")) if error else \
             "; nothing in its log names an error"
-        return WorkerLostError(f"worker exited ({what}) {when}{detail}\n  log: {self.log_path}",
-                               exit_code=code, last_error=error, log_path=self.log_path)
+        return kind(f"the worker ended {when}: {what}{detail}\n  log: {self.log_path}",
+                    exit_code=code, last_error=error, log_path=self.log_path)
 
     def wait_ready(self, timeout_s: float = 90.0) -> dict[str, Any]:
         """Block until ``/v1/health`` says ready; returns the health body.
@@ -304,8 +310,7 @@ class WorkerProcess:
         body: Any = None
         while time.monotonic() < deadline:
             if self.exit_code() is not None:
-                lost = self.lost_error("before it was ready")
-                raise WorkerStartError(str(lost), reason_code="WORKER_START_FAILED")
+                raise self.ended_error("before it was ready", WorkerStartError)
             status, body = http_json(self.health_url)
             if status == 200 and body and body.get("ready"):
                 return dict(body)
@@ -313,8 +318,8 @@ class WorkerProcess:
         error = self.last_error() if self.proc is not None else None
         raise WorkerStartError(
             f"worker not ready after {timeout_s:.0f}s (last health: {body})"
-            + (f"; last error: {error}" if error else "") + f"; log: {self.log_path}"
-        )
+            + (f"; last error: {error}" if error else "") + f"; log: {self.log_path}",
+            last_error=error, log_path=self.log_path)
 
     def get(self, path: str) -> tuple[int, Any]:
         return http_json(f"{self.base_url}{path}")
@@ -379,7 +384,7 @@ class WorkerWatch:
                 health URL and what it last answered.
         """
         if self.owned and self.worker.exit_code() is not None:
-            raise self.worker.lost_error(during)
+            raise self.worker.ended_error(during, WorkerLostError)
         self._last_health = self.probe(self.worker.health_url)
         ready = self._last_health[0] == 200
         now = self.now()

@@ -96,7 +96,7 @@ def test_issue_11_item_11_a_worker_that_exits_at_start_is_named_with_its_error(
     with pytest.raises(WorkerStartError) as caught:
         worker.wait_ready(timeout_s=45)
     message = str(caught.value)
-    assert "exit code 2" in message and "PROFILE_INVALID" in message
+    assert "exit 2" in message and "PROFILE_INVALID" in message
     assert "earlier process" not in message  # only this process's part of the log is read
     assert str(worker.log_path) in message
 
@@ -114,7 +114,7 @@ def test_issue_11_item_11_an_owned_worker_that_exited_ends_the_job_with_code_and
     lost = caught.value
     assert lost.reason_code == "WORKER_LOST" and lost.exit_code == 2
     assert lost.last_error is not None and "PROFILE_INVALID" in lost.last_error
-    assert "while run r1 streamed" in str(lost) and "exit code 2" in str(lost)
+    assert "while run r1 streamed: exit 2" in str(lost)
 
 
 def test_issue_11_item_11_a_worker_killed_with_sigkill_is_named_so(
@@ -204,8 +204,8 @@ def test_issue_11_item_11_a_crash_looping_worker_is_lost_before_the_grace(
 
 
 def test_exit_codes_are_described_for_people() -> None:
-    assert describe_exit(70) == "exit code 70 (fail-stop)"
-    assert describe_exit(75) == "exit code 75 (shutdown deadline)"
-    assert describe_exit(0) == "exit code 0 (clean stop)"
+    assert describe_exit(70) == "exit 70 (fail-stop)"
+    assert describe_exit(75) == "exit 75 (shutdown deadline)"
+    assert describe_exit(0) == "exit 0 (clean stop)"
     assert describe_exit(-9) == "killed by SIGKILL"
-    assert describe_exit(3) == "exit code 3"
+    assert describe_exit(3) == "exit 3"
