@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from app.rails.errors import FraudPlatformError
-from app.runtime.fail_stop import FAIL_STOP_EXIT_CODE
+from app.runtime.fail_stop import FAIL_STOP_EXIT_CODE, SHUTDOWN_DEADLINE_EXIT_CODE
 
 __all__ = [
     "HEALTH_GRACE_S",
@@ -49,7 +49,6 @@ LOG_TAIL_BYTES = 256 * 1024
 """How much of the end of a worker's log :meth:`WorkerProcess.last_error` reads."""
 _MAX_ERROR_LINES = 12
 _MAX_ERROR_CHARS = 2000
-_SHUTDOWN_DEADLINE_EXIT_CODE = 75  # app.runtime.fail_stop: SIGTERM did not finish in time
 
 
 class WorkerFailedError(FraudPlatformError):
@@ -101,7 +100,7 @@ def describe_exit(code: int) -> str:
             return f"killed by {signal.Signals(-code).name}"
         return f"killed by signal {-code}"
     meaning = {0: "clean stop", FAIL_STOP_EXIT_CODE: "fail-stop",
-               _SHUTDOWN_DEADLINE_EXIT_CODE: "shutdown deadline", 2: "command error"}.get(code)
+               SHUTDOWN_DEADLINE_EXIT_CODE: "shutdown deadline", 2: "command error"}.get(code)
     return f"exit {code}" + (f" ({meaning})" if meaning else "")
 
 
