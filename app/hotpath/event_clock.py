@@ -33,9 +33,11 @@ __all__ = ["EventClock"]
 class EventClock:
     """Watermark of one shard (epoch microseconds, ``None`` until it starts); see the module doc.
 
-    ``held`` counts events the clock never came within ``max_advance_us`` of, once the next event
-    did not confirm them (a lone event far ahead); ``held_max_us`` is the largest such distance.
-    Both are a pure function of the applied sequence, so a rebuilt shard counts the same.
+    ``held`` counts events further ahead than ``max_advance_us`` that neither of the next two
+    events vouched for (came within ``max_advance_us`` of them): a lone event far ahead, judged
+    two events later; ``held_max_us`` is the largest distance between such an event and the
+    clock at that point. Both are a pure function of the applied sequence, so a rebuilt shard
+    counts the same.
     """
 
     __slots__ = ("_pending", "_prev", "held", "held_max_us", "max_advance_us", "watermark_us")
@@ -48,23 +50,39 @@ class EventClock:
         self.held = 0
         self.held_max_us = 0
         self._prev: int | None = None
-        self._pending: int | None = None  # the previous event, when the clock did not reach it
+        # Events the clock left more than the bound behind, each with how many later events
+        # did not vouch for it yet; an event lives here for at most two steps.
+        self._pending: list[tuple[int, int]] = []
 
     def observe(self, ts_us: int) -> int:
-        """Fold one applied event time in; returns how many events this judged held (0 or 1)."""
-        prev, wm = self._prev, self.watermark_us
+        """Fold one applied event time in.
+
+        Returns:
+            1 when this judged the event applied two events earlier held, else 0.
+        """
+        prev, wm, bound = self._prev, self.watermark_us, self.max_advance_us
         self._prev = ts_us
         if prev is None:
-            self._pending = ts_us
-            return 0
-        if wm is None:
+            new = None
+        elif wm is None:
             new = min(prev, ts_us)
         else:
-            new = max(wm, min(ts_us, wm + self.max_advance_us), min(prev, ts_us))
+            new = max(wm, min(ts_us, wm + bound), min(prev, ts_us))
         self.watermark_us = new
-        pending, self._pending = self._pending, (ts_us if ts_us > new else None)
-        if pending is None or pending - new <= self.max_advance_us:
-            return 0
-        self.held += 1
-        self.held_max_us = max(self.held_max_us, pending - new)
-        return 1
+        judged = 0
+        if self._pending:
+            still: list[tuple[int, int]] = []
+            for pending_us, unvouched in self._pending:
+                if ts_us >= pending_us - bound:
+                    continue
+                if unvouched == 0:
+                    still.append((pending_us, 1))
+                    continue
+                judged = 1
+                self.held += 1
+                behind_us = 0 if new is None else pending_us - new  # new is set by now
+                self.held_max_us = max(self.held_max_us, behind_us)
+            self._pending = still
+        if new is None or ts_us - new > bound:
+            self._pending.append((ts_us, 0))
+        return judged

@@ -8,8 +8,8 @@ time the watermark enters a new hour), so it happens at the same points on every
 The watermark is the shard's :class:`~app.hotpath.event_clock.EventClock`, shared by the feature
 windows and the graph: no single event can move it more than ``max_clock_advance_us`` (issue #11
 item 1), while every event is still applied at its own time. Events the clock held (a lone event
-far ahead, judged when the next one arrives: ``last_held`` names it) and authorisations too old
-to retain (``not_retained``) are counted here.
+far ahead, judged two events later: ``last_held`` names it) and authorisations too old to retain
+(``not_retained``) are counted here.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Shard:
         self._graph_bucket: int | None = None
         self.applied = 0
         self.not_retained = 0
-        self._previous: TrafficEvent | None = None
+        self._recent: tuple[TrafficEvent | None, TrafficEvent | None] = (None, None)
         self.last_held: TrafficEvent | None = None
 
     def snapshot(self, event: TrafficEvent, auth: AuthRequestV1, posture: Posture
@@ -76,7 +76,7 @@ class Shard:
 
         Returns:
             How many events the clock newly judged held (0 or 1; the held one is the event
-            applied before this one, kept as ``last_held``).
+            applied two before this one, kept as ``last_held``).
         """
         if isinstance(event.payload, AuthRequestV1) and not self.features.apply(
                 _txn(event, event.payload, outcome)):
@@ -85,9 +85,10 @@ class Shard:
         self.graph.note_offset(self.topic, self.partition, event.eb_ref.offset + 1)
         self.applied += 1
         held = self.clock.observe(event.ts_us)
+        two_back, one_back = self._recent
         if held:
-            self.last_held = self._previous
-        self._previous = event
+            self.last_held = two_back
+        self._recent = (one_back, event)
         watermark = self.clock.watermark_us
         if watermark is None:
             return held

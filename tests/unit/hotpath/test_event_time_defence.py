@@ -142,7 +142,7 @@ def test_a_held_event_is_logged_once_as_one_structured_line(
     clean = traffic[partition]
     bad = _bad_auth(clean[10], FAR_FUTURE)
     with caplog.at_level(logging.INFO, logger="app.hotpath.engine"):
-        _decide([*clean[:50], bad, *clean[50:]], partition)
+        _decide([*clean[:50], bad, *clean[50:]], partition)  # judged held two events later
     lines = [json.loads(r.getMessage()) for r in caplog.records
              if r.name == "app.hotpath.engine"]
     held = [line for line in lines if line["event"] == "hotpath.event_time_held"]
