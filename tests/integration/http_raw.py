@@ -6,18 +6,30 @@ Every call has a socket timeout: a test never waits without a bound.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import shutil
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from app.ig.http_ingest import API_KEY_HEADER
+from app.profiles.loader import Profile, load_profile
+from app.rails.receipts import IngestionReceipt
 from app.rails.timefmt import epoch_micros_to_ts
+from app.runtime.supervisor import WorkerProcess
+from tests.fixtures.broker import Cluster
 
-__all__ = ["Answer", "auth_line", "connect", "post", "read_answer", "request_bytes"]
+__all__ = ["API_KEY", "BODY_S", "IDLE_S", "Answer", "Gate", "auth_line", "connect", "post",
+           "read_answer", "request_bytes", "start_gate"]
+
+API_KEY = "hardening-key-" + "7" * 10
+IDLE_S = 3.0
+BODY_S = 3.0
 
 _TEMPLATE_PAYLOAD = {
     "account_id": "acct_00000001", "amount_minor": 1001, "card_id": "card_00000001",
@@ -87,6 +99,8 @@ def read_answer(sock: socket.socket) -> Answer:
         if not chunk:
             break
         data += chunk
+    if b"\r\n\r\n" not in data:
+        raise ConnectionError(f"the server closed without a complete answer: {data[:80]!r}")
     head, _, body = data.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     headers = {}
@@ -125,3 +139,41 @@ def post(port: int, body: bytes, key: str | bytes | None, *, timeout_s: float = 
     with connect(port, timeout_s) as sock:
         sock.sendall(request_bytes("/v1/ingest", body, headers))
         return read_answer(sock)
+
+
+@dataclass
+class Gate:
+    worker: WorkerProcess
+    profile: Profile
+    pins: dict[str, Any]
+    seed: int
+
+    @property
+    def port(self) -> int:
+        return self.profile.wiring.worker.web_port
+
+    def line(self, index: int, **kwargs: Any) -> bytes:
+        return auth_line(index, self.pins, self.seed, **kwargs)
+
+    def receipts(self, answer: Answer) -> list[IngestionReceipt]:
+        assert answer.status == 200, (answer.status, answer.body[:500])
+        return [IngestionReceipt.model_validate(r) for r in answer.json()["receipts"]]
+
+
+def start_gate(tiny_world: Path, root: Path, broker_state_dir: Path,
+               policy_patch: dict[str, Any] | None = None) -> tuple[Cluster, Gate]:
+    """One worker running only IG and its HTTP view, and one READY run of the tiny world."""
+    from app.cli.sr_cmd import sr_run
+    from app.sr.run_request import RunRequest
+
+    cluster = Cluster(root, broker_state_dir, policy_patch=policy_patch, wiring_patch={
+        "worker": {"http_idle_timeout_s": IDLE_S, "http_body_timeout_s": BODY_S}})
+    worker = cluster.spawn("w1", agents=["ig", "ig_http"])
+    worker.wait_ready()
+    profile = load_profile(worker.profile)
+    world = root / "oracle" / tiny_world.relative_to(tiny_world.parents[3])
+    shutil.copytree(tiny_world, world)
+    outcome = asyncio.run(sr_run(profile, RunRequest(world_locator=str(world),
+                                                     scenario_id="baseline")))
+    assert outcome.status == "READY" and outcome.ready is not None
+    return cluster, Gate(worker, profile, outcome.ready.pins.model_dump(), outcome.ready.seed)

@@ -7,67 +7,30 @@ receipts say, and an empty body. Every answer is the documented JSON error or re
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from app.cli.sr_cmd import sr_run
 from app.eb.embedded_broker import BrokerState
 from app.ig.http_ingest import API_KEY_HEADER
-from app.profiles.loader import Profile, load_profile
 from app.rails.canonical_json import sha256_hex
-from app.rails.receipts import IngestionReceipt
-from app.runtime.supervisor import WorkerProcess
-from app.sr.run_request import RunRequest
-from tests.fixtures.broker import Cluster
-from tests.integration.http_raw import Answer, auth_line, connect, post, read_answer, request_bytes
+from tests.integration.http_raw import (
+    API_KEY,
+    BODY_S,
+    IDLE_S,
+    Answer,
+    Gate,
+    connect,
+    post,
+    read_answer,
+    request_bytes,
+    start_gate,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
-
-API_KEY = "hardening-key-" + "7" * 10
-IDLE_S = 3.0
-BODY_S = 3.0
-
-
-@dataclass
-class Gate:
-    worker: WorkerProcess
-    profile: Profile
-    pins: dict[str, Any]
-    seed: int
-
-    @property
-    def port(self) -> int:
-        return self.profile.wiring.worker.web_port
-
-    def line(self, index: int, **kwargs: Any) -> bytes:
-        return auth_line(index, self.pins, self.seed, **kwargs)
-
-    def receipts(self, answer: Answer) -> list[IngestionReceipt]:
-        assert answer.status == 200, (answer.status, answer.body[:500])
-        return [IngestionReceipt.model_validate(r) for r in answer.json()["receipts"]]
-
-
-def start_gate(tiny_world: Path, root: Path, broker_state_dir: Path) -> tuple[Cluster, Gate]:
-    """One worker running only IG and its HTTP view, and one READY run of the tiny world."""
-    cluster = Cluster(root, broker_state_dir, wiring_patch={"worker": {
-        "http_idle_timeout_s": IDLE_S, "http_body_timeout_s": BODY_S}})
-    worker = cluster.spawn("w1", agents=["ig", "ig_http"])
-    worker.wait_ready()
-    profile = load_profile(worker.profile)
-    world = root / "oracle" / tiny_world.relative_to(tiny_world.parents[3])
-    shutil.copytree(tiny_world, world)
-    outcome = asyncio.run(sr_run(profile, RunRequest(world_locator=str(world),
-                                                     scenario_id="baseline")))
-    assert outcome.status == "READY" and outcome.ready is not None
-    return cluster, Gate(worker, profile, outcome.ready.pins.model_dump(), outcome.ready.seed)
 
 
 @pytest.fixture(scope="module")
