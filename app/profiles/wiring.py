@@ -129,7 +129,8 @@ class WorkerWiring(BaseModel):
     broker_probe_interval_s: float = Field(
         default=1.0, gt=0, le=10,
         description="How often the broker watch sends the bus an ApiVersions request (its "
-                    "timeout is 1.5x this); two failures in a row mark the broker lost: "
+                    "timeout is the same, at least 0.5 s); two failures in a row mark the "
+                    "broker lost: "
                     "/v1/health turns 503 and ingest answers 503 (app/runtime/broker_watch.py).",
     )
     broker_loss_fail_stop_s: float = Field(

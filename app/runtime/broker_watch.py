@@ -31,14 +31,15 @@ not-ready for its duration; the worker keeps its state and goes on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import itertools
 import logging
+import socket
 import struct
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,44 +138,58 @@ _CORRELATION = itertools.count(1)
 _CLIENT_ID = b"fp-broker-watch"
 
 
+def _api_versions_blocking(bootstrap: str, timeout_s: float) -> ProbeResult:
+    host, _, port = bootstrap.rpartition(":")
+    correlation = next(_CORRELATION) & 0x7FFFFFFF
+    deadline = time.monotonic() + timeout_s
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        return left
+
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s) as sock:
+            header = struct.pack(">hhih", _API_VERSIONS, 0, correlation, len(_CLIENT_ID))
+            request = header + _CLIENT_ID
+            sock.settimeout(remaining())
+            sock.sendall(struct.pack(">i", len(request)) + request)
+            answer = b""
+            while len(answer) < 10:  # size (4) + correlation id (4) + error code (2)
+                sock.settimeout(remaining())
+                chunk = sock.recv(64)
+                if not chunk:
+                    return ProbeResult(False, f"broker {bootstrap} closed the connection")
+                answer += chunk
+    except TimeoutError:
+        return ProbeResult(False, f"broker {bootstrap} did not answer within {timeout_s:g}s")
+    except (OSError, ValueError) as exc:
+        return ProbeResult(False, f"broker {bootstrap} unreachable: {type(exc).__name__}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}")
+    size, got, error_code = struct.unpack(">iih", answer[:10])
+    if size < 6 or got != correlation:
+        return ProbeResult(False, f"broker {bootstrap} sent a malformed ApiVersions answer")
+    if error_code != 0:
+        return ProbeResult(False, f"broker {bootstrap} answered ApiVersions with error "
+                                  f"{error_code}")
+    return PROBE_OK
+
+
+_PROBE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fp-broker-probe")
+
+
 async def api_versions_probe(bootstrap: str, timeout_s: float) -> ProbeResult:
     """Send one Kafka ``ApiVersions`` v0 request to ``host:port``; ok if it is answered in time.
 
-    A raw request on a fresh connection: no client library, so no retry loop and no log spam,
-    and nothing that outlives the call.
+    A raw request on a fresh connection: no client library, so no retry loop and no log spam.
+    It runs on the watch's own thread with a blocking socket, so the timeout measures the
+    broker, not how busy the worker's event loop is (a loop stalled by a large batch must not
+    look like a lost broker).
     """
-    host, _, port = bootstrap.rpartition(":")
-    correlation = next(_CORRELATION) & 0x7FFFFFFF
-    writer: asyncio.StreamWriter | None = None
-    try:
-        async with asyncio.timeout(timeout_s):
-            reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
-            header = struct.pack(">hhih", _API_VERSIONS, 0, correlation, len(_CLIENT_ID))
-            request = header + _CLIENT_ID
-            writer.write(struct.pack(">i", len(request)) + request)
-            await writer.drain()
-            (size,) = struct.unpack(">i", await reader.readexactly(4))
-            if size < 6:
-                return ProbeResult(False, f"broker {bootstrap} sent a malformed answer")
-            answer = await reader.readexactly(size)
-            got, error_code = struct.unpack(">ih", answer[:6])
-    except TimeoutError:
-        return ProbeResult(False, f"broker {bootstrap} did not answer within {timeout_s:g}s")
-    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-        return ProbeResult(False, f"broker {bootstrap} unreachable: {type(exc).__name__}: "
-                                  f"{getattr(exc, 'strerror', None) or exc}")
-    finally:
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(0.5):
-                    await writer.wait_closed()
-    if got != correlation or error_code != 0:
-        return ProbeResult(False, f"broker {bootstrap} answered ApiVersions with error "
-                                  f"{error_code} (correlation {got} != {correlation})"
-                           if got != correlation else
-                           f"broker {bootstrap} answered ApiVersions with error {error_code}")
-    return PROBE_OK
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_PROBE_THREAD, _api_versions_blocking, bootstrap,
+                                      timeout_s)
 
 
 Probe = Callable[[], Awaitable[ProbeResult]]

@@ -148,7 +148,7 @@ def build_app(
     mount_metrics(app)
     mount_broker_watch(
         app,
-        bootstrap_probe(bootstrap_servers(profile), 1.5 * worker.broker_probe_interval_s,
+        bootstrap_probe(bootstrap_servers(profile), max(worker.broker_probe_interval_s, 0.5),
                         _broker_identity(profile)),
         interval_s=worker.broker_probe_interval_s,
         fail_stop_after_s=worker.broker_loss_fail_stop_s,
