@@ -330,3 +330,36 @@ def test_sigterm_on_a_worker_whose_broker_is_gone_ends_within_the_deadline(
     finally:
         cluster.stop_all()
         broker.down()
+
+
+def test_a_blip_shorter_than_the_bound_only_makes_the_worker_not_ready(tmp_path: Path) -> None:
+    """A broker frozen for a few seconds (SIGSTOP: connections accepted, no answers) is a
+    loss while it lasts; once it answers again the worker is ready again and still running."""
+    broker = EmbeddedBroker(tmp_path / "broker")
+    state = asyncio.run(broker.up(timeout_s=30))
+    cluster = Cluster(tmp_path, tmp_path / "broker")
+    try:
+        worker = cluster.spawn("w1", agents=AGENTS)  # broker_loss_fail_stop_s: 15 (profile)
+        worker.wait_ready(120)
+        os.kill(state.pid, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        try:
+            while time.monotonic() - frozen_at < 10:
+                status, body = http_json(f"{worker.base_url}/v1/health", timeout_s=1.0)
+                if status == 503 and body and body.get("broker_lost"):
+                    break
+                time.sleep(0.2)
+            lost_after = time.monotonic() - frozen_at
+        finally:
+            os.kill(state.pid, signal.SIGCONT)
+        assert status == 503 and "did not answer" in body["broker_lost"], body
+        assert lost_after <= 8.0  # a silent broker costs two probe timeouts (not refusals)
+        back = worker.wait_ready(30)  # raises if the worker exited meanwhile
+        assert back["broker_lost"] is None
+        print(f"blip: not ready {lost_after:.1f}s after the freeze, ready again after "
+              f"{time.monotonic() - frozen_at:.1f}s")
+        time.sleep(3)
+        assert worker.proc is not None and worker.proc.poll() is None
+    finally:
+        cluster.stop_all()
+        broker.down()
