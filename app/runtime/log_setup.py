@@ -257,6 +257,12 @@ def _thread_hook(logger: logging.Logger) -> Callable[[Any], None]:
         if args.exc_type is SystemExit:
             return
         name = args.thread.name if args.thread is not None else "?"
+        if issubclass(args.exc_type, asyncio.CancelledError):
+            # a service thread's loop cancelled at shutdown: not the error that ended the
+            # worker, so never CRITICAL (supervisors report the last CRITICAL as the cause)
+            logger.warning("thread %s ended cancelled", name,
+                           exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+            return
         logger.critical("uncaught %s in thread %s: %s", args.exc_type.__name__, name,
                         args.exc_value,
                         exc_info=(args.exc_type, args.exc_value, args.exc_traceback))

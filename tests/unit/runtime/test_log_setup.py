@@ -183,6 +183,21 @@ def test_uncaught_thread_and_unraisable_exceptions_become_records_with_traceback
         threading.excepthook = previous
     assert len(records) == 1 and records[0].exc_info is not None
     assert "RuntimeError in thread unit-thread" in records[0].getMessage()
+    assert records[0].levelno == logging.CRITICAL
+
+    def cancelled() -> None:
+        raise asyncio.CancelledError
+
+    threading.excepthook = hook
+    try:
+        worker = threading.Thread(target=cancelled, name="service-thread")
+        worker.start()
+        worker.join(5)
+    finally:
+        threading.excepthook = previous
+    assert len(records) == 2 and records[1].levelno == logging.WARNING  # shutdown noise
+    assert records[1].getMessage() == "thread service-thread ended cancelled"
+    del records[1]
 
     try:
         raise ValueError("ignored in __del__")
