@@ -19,6 +19,11 @@ Nothing here admits anything: IG decides. Every 5xx after step 5 may hide queued
 detail tells the client to re-send the same items: IG's dedupe answers DUPLICATE with the
 original ``eb_ref``, so a re-send never admits twice. No input reaches a 500: an unexpected
 error is logged with its traceback and answered as a JSON 500 ``INTERNAL_ERROR``.
+
+The route is added to faust's aiohttp application directly (not as a faust ``View``) so it has
+its own ``Expect`` handler: ``Expect: 100-continue`` is answered only after the key is checked
+(a client that waits for it never sends a body to be refused), and any other ``Expect`` is a
+JSON 417 (aiohttp's default handler answered a non-UTF-8 one with a plain-text 500).
 """
 
 from __future__ import annotations
@@ -28,13 +33,12 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import faust
 import orjson
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from aiohttp.web_protocol import RequestPayloadError
-from faust.web import Request, View
 
 from app.eb.topics import Topic
 from app.ig.http_ingest import (
@@ -72,10 +76,15 @@ class _BusLostError(Exception):
     """The broker watch reported the bus lost while the request waited."""
 
 
-def _refusal(view: View, refusal: HttpRefusal, *, close: bool = False,
-             retry_after: bool = False) -> Any:
+def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(value), status=status, headers=headers,
+                        content_type="application/json", charset="utf-8")
+
+
+def _refusal(refusal: HttpRefusal, *, close: bool = False,
+             retry_after: bool = False) -> web.Response:
     headers = {"Retry-After": str(RETRY_AFTER_S)} if retry_after else None
-    response = view.json(refusal.body(), status=refusal.status, headers=headers)
+    response = _json(refusal.body(), refusal.status, headers)
     if close:  # the body was not (fully) read: never keep a half-read connection
         response.force_close()
     return response
@@ -140,53 +149,67 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                 for r in records]
         return list(await asyncio.gather(*sent))
 
-    async def ingest(view: View, request: web.Request) -> Any:
-        refusal = authenticate(request.headers.get(API_KEY_HEADER),
-                               os.environ.get(ctx.profile.wiring.ingest_api_key_env))
+    def key_refusal(request: web.Request) -> HttpRefusal | None:
+        return authenticate(request.headers.get(API_KEY_HEADER),
+                            os.environ.get(ctx.profile.wiring.ingest_api_key_env))
+
+    async def expect(request: web.Request) -> web.StreamResponse | None:
+        """``Expect`` handling (aiohttp calls it before the handler, the body still unread)."""
+        if request.version != HttpVersion11 or \
+                request.headers.get("Expect", "").strip().lower() != "100-continue":
+            return _refusal(HttpRefusal(417, ReasonCode.EXPECT_UNSUPPORTED,
+                                        "only 'Expect: 100-continue' is supported"), close=True)
+        if (refusal := key_refusal(request)) is not None:
+            return _refusal(refusal, close=True, retry_after=refusal.status == 503)
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return None
+
+    async def ingest(request: web.Request) -> web.Response:
+        refusal = key_refusal(request)
         if refusal is not None:
-            return _refusal(view, refusal, close=True, retry_after=refusal.status == 503)
+            return _refusal(refusal, close=True, retry_after=refusal.status == 503)
         if (lost := broker_lost_reason(app)) is not None:
-            return _refusal(view, _bus_unavailable(f"the event bus is unavailable ({lost}); "
+            return _refusal(_bus_unavailable(f"the event bus is unavailable ({lost}); "
                                                    "nothing was queued: retry later"),
                             close=True, retry_after=True)
         if (refusal := check_declared_size(request.content_length, limit)) is not None:
-            return _refusal(view, refusal, close=True)
+            return _refusal(refusal, close=True)
         try:
             async with asyncio.timeout(worker.http_body_timeout_s):
                 body = await _read_body(request, limit)
         except TimeoutError:
-            return _refusal(view, HttpRefusal(
+            return _refusal(HttpRefusal(
                 408, ReasonCode.BODY_READ_TIMEOUT,
                 f"the body did not arrive within {worker.http_body_timeout_s:g}s; nothing "
                 "was queued"), close=True)
         except RequestPayloadError as exc:
-            return _refusal(view, HttpRefusal(
+            return _refusal(HttpRefusal(
                 400, ReasonCode.BODY_UNREADABLE,
                 f"the body is not readable ({type(exc.__cause__ or exc).__name__}); nothing "
                 "was queued"), close=True)
         if isinstance(body, HttpRefusal):
-            return _refusal(view, body, close=True)
+            return _refusal(body, close=True)
         items = split_items(body, policy.max_batch_items)
         if isinstance(items, HttpRefusal):
-            return _refusal(view, items)
+            return _refusal(items)
         records = ingress_records(items, policy.max_record_bytes,
                                   policy.partition_key_precedence)
-        return await _queue_and_wait(view, records)
+        return await _queue_and_wait(records)
 
-    async def _queue_and_wait(view: View, records: Sequence[Any]) -> Any:
+    async def _queue_and_wait(records: Sequence[Any]) -> web.Response:
         resend = "some items may be queued and will be decided: re-send the same items " \
                  "(an item already admitted comes back DUPLICATE with its original eb_ref)"
         try:
             await _watched(app, waiter.start(), worker.http_send_timeout_s)
         except (TimeoutError, _BusLostError, OSError, ReceiptFollowError) as exc:
-            return _refusal(view, _bus_unavailable(
+            return _refusal(_bus_unavailable(
                 f"cannot follow IG's receipts ({type(exc).__name__}); nothing was queued: "
                 "retry later"), retry_after=True)
         try:
             metas = await _watched(app, queue(records), worker.http_send_timeout_s)
         except (TimeoutError, _BusLostError, OSError) as exc:
             why = "lost" if isinstance(exc, _BusLostError) else "did not acknowledge in time"
-            return _refusal(view, _bus_unavailable(f"the event bus {why}; {resend}"),
+            return _refusal(_bus_unavailable(f"the event bus {why}; {resend}"),
                             retry_after=True)
         futures = [waiter.expect(m.partition, m.offset) for m in metas]
         try:
@@ -196,26 +219,25 @@ def register(app: faust.App, ctx: AgentContext) -> None:
             for m in metas:
                 waiter.forget(m.partition, m.offset)
             if isinstance(exc, TimeoutError):
-                return _refusal(view, HttpRefusal(
+                return _refusal(HttpRefusal(
                     504, ReasonCode.RECEIPT_TIMEOUT,
                     f"IG did not decide within {worker.http_receipt_timeout_s:g}s; {resend}"))
-            return _refusal(view, _bus_unavailable(
+            return _refusal(_bus_unavailable(
                 f"the event bus was lost before IG's receipts arrived; {resend}"),
                 retry_after=True)
-        return view.json({"receipts": [orjson.loads(r) for r in receipts]})
+        return _json({"receipts": [orjson.loads(r) for r in receipts]})
 
-    @app.page("/v1/ingest")
-    class Ingest(View):
-        async def post(self, request: Request, **kwargs: Any) -> Any:
-            try:
-                return await ingest(self, cast(web.Request, request))
-            except (ConnectionError, asyncio.CancelledError):
-                raise  # the client went away: nobody to answer
-            except Exception:
-                logger.exception("ig_http: unexpected error answering POST /v1/ingest")
-                response = self.json({"error": "INTERNAL_ERROR",
-                                      "detail": "unexpected server error; re-send the same "
-                                                "items (a re-send never admits twice)"},
-                                     status=500)
-                response.force_close()
-                return response
+    async def post(request: web.Request) -> web.Response:
+        try:
+            return await ingest(request)
+        except (ConnectionError, asyncio.CancelledError):
+            raise  # the client went away: nobody to answer
+        except Exception:
+            logger.exception("ig_http: unexpected error answering POST /v1/ingest")
+            response = _json({"error": "INTERNAL_ERROR",
+                              "detail": "unexpected server error; re-send the same items (a "
+                                        "re-send never admits twice)"}, 500)
+            response.force_close()
+            return response
+
+    app.web.web_app.router.add_route("POST", "/v1/ingest", post, expect_handler=expect)

@@ -67,6 +67,8 @@ class ReasonCode(StrEnum):
     """A read API query parameter is missing, unknown or malformed."""
     BODY_UNREADABLE = "BODY_UNREADABLE"
     """An HTTP push body broke its own framing (chunked encoding, length, compression)."""
+    EXPECT_UNSUPPORTED = "EXPECT_UNSUPPORTED"
+    """An HTTP push carried an ``Expect`` header other than ``100-continue`` (HTTP 417)."""
     EVENT_TIME_IMPLAUSIBLE = "EVENT_TIME_IMPLAUSIBLE"
     """A domain time (``ts_utc``, or a payload ``*_ts_utc``) lies outside the run's declared span
     widened by ``policy.ingest.event_time_skew_s``."""

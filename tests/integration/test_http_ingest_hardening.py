@@ -173,3 +173,22 @@ def test_issue_11_item_9_quarantine_receipts_name_the_fields_and_why(gate: Gate)
 def test_issue_11_item_10_an_empty_body_is_a_400(gate: Gate) -> None:
     for body in (b"", b"\n\n  \r\n"):
         assert _error(post(gate.port, body, API_KEY)) == (400, "BATCH_EMPTY")
+
+
+def test_issue_11_an_expect_header_is_answered_after_the_key_and_never_a_500(gate: Gate) -> None:
+    for value in (b"\xe9t\xe9", b"something-else"):  # aiohttp's default answered 500 to the first
+        answer = post(gate.port, gate.line(0), API_KEY, extra=[(b"Expect", value)])
+        assert _error(answer) == (417, "EXPECT_UNSUPPORTED")
+    with connect(gate.port, 10) as sock:  # a wrong key is refused before "100 Continue"
+        sock.sendall(request_bytes("/v1/ingest", b"", [(API_KEY_HEADER.encode(), b"wrong"),
+                                                      (b"Expect", b"100-continue")],
+                                   content_length=10_000))
+        assert _error(read_answer(sock)) == (401, "AUTH_INVALID")
+    with connect(gate.port, 30) as sock:  # the right key gets "100 Continue", then receipts
+        line = gate.line(40)
+        sock.sendall(request_bytes("/v1/ingest", b"", [(API_KEY_HEADER.encode(), API_KEY.encode()),
+                                                      (b"Expect", b"100-continue")],
+                                   content_length=len(line)))
+        assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(line)
+        assert [r.decision.value for r in gate.receipts(read_answer(sock))] == ["ADMIT"]
