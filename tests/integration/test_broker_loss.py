@@ -34,7 +34,10 @@ import pytest
 
 from app.cli.sr_cmd import sr_run
 from app.eb.embedded_broker import EmbeddedBroker
+from app.eb.topics import Topic, topic_name
 from app.ig.http_ingest import API_KEY_HEADER
+from app.ig.receipt_log import RECEIPTS_PREFIX
+from app.objectstore.config import open_object_store
 from app.profiles.loader import Profile, load_profile
 from app.rails.envelope import dump_envelope
 from app.rails.timefmt import epoch_micros_to_ts, ts_to_epoch_micros
@@ -44,6 +47,8 @@ from app.runtime.supervisor import WorkerProcess, http_json
 from app.sr.run_request import RunRequest
 from tests.factories import make_envelope, make_payload
 from tests.fixtures.broker import Cluster
+from tests.integration.bus_io import read_all
+from tests.integration.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(280)]
 
@@ -89,6 +94,7 @@ class BrokerLoss:
     exit_code: int | None
     exited_after_s: float | None  # from lost_at_s
     log_lines: list[str] = field(default_factory=list)
+    decisions_before: list[bytes] = field(default_factory=list)  # rtdl, read just before the loss
 
     @property
     def sent_lines(self) -> list[bytes]:
@@ -174,7 +180,8 @@ def broker_loss(tiny_world: Path,
     root = tmp_path_factory.mktemp("broker_loss")
     broker = EmbeddedBroker(root / "broker")
     asyncio.run(broker.up(timeout_s=30))
-    cluster = Cluster(root, root / "broker")
+    # Posture pinned: the decisions made again after the restart must equal the first ones.
+    cluster = Cluster(root, root / "broker", policy_patch={"degrade": {"pinned": "NORMAL"}})
     try:
         worker = cluster.spawn("w1", agents=AGENTS)
         worker.wait_ready(120)
@@ -213,6 +220,7 @@ def broker_loss(tiny_world: Path,
 
         poller = threading.Thread(target=poll_health, name="health", daemon=True)
         poller.start()
+        decisions_before = _decisions(profile, broker)
         lost_at = time.monotonic()
         broker.down()  # `fp broker down`: removes broker.json, then stops the process
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -225,7 +233,8 @@ def broker_loss(tiny_world: Path,
         assert not any(c.is_alive() for c in clients), "a client is still waiting for an answer"
         state = BrokerLoss(root, cluster, broker, worker, profile, pins, lost_at, posts,
                            health, worker.proc.returncode, exited_after,
-                           worker.log_path.read_text(errors="replace").splitlines())
+                           worker.log_path.read_text(errors="replace").splitlines(),
+                           decisions_before)
         yield state
     finally:
         cluster.stop_all()
@@ -292,6 +301,76 @@ def test_every_log_line_is_one_record_and_nothing_floods(broker_loss: BrokerLoss
     multi = [line for line in lines if "\\nTraceback (most recent call last):\\n" in line
              or ("\\n" in line and "[CRITICAL]" in line)]
     assert multi, "the fail-stop record carries its exception on the same line"
+
+
+def _decisions(profile: Profile, broker: EmbeddedBroker) -> list[bytes]:
+    state = broker.running()
+    assert state is not None
+    topic = topic_name(Topic.RTDL, profile.wiring.worker.topic_prefix)
+    parts = asyncio.run(read_all(state.bootstrap, topic, profile.wiring.worker.partitions))
+    return [v for records in parts.values() for _, _, v in records
+            if v and b'"record_type":"decision"' in v]
+
+
+def _resend(url: str, lines: list[bytes]) -> list[dict[str, Any]]:
+    """Every line again, in batches; a 503/504 (the worker still restoring) is retried."""
+    receipts: list[dict[str, Any]] = []
+    for start in range(0, len(lines), 250):
+        post = Post(0, lines[start:start + 250], time.monotonic())
+        for _ in range(20):
+            _post(url, post)
+            if post.status == 200:
+                break
+            time.sleep(1.0)
+        assert post.status == 200, (post.status, post.error, post.body)
+        receipts.extend(post.body["receipts"])
+    return receipts
+
+
+def test_after_a_new_broker_and_a_restart_each_event_is_admitted_and_decided_once(
+        broker_loss: BrokerLoss) -> None:
+    """The client re-sends everything it sent, whatever it was told: each event ends with
+    exactly one ADMIT receipt, every admitted event is back on the bus (the ones admitted before
+    the loss from IG's archive) and decided exactly once, and no decision changed."""
+    loss = broker_loss
+    asyncio.run(loss.broker.up(timeout_s=30))
+    loss.worker.start().wait_ready(120)
+    sent = loss.sent_lines
+    ids = [orjson.loads(line)["event_id"] for line in sent]
+    receipts = _resend(f"{loss.worker.base_url}/v1/ingest", sent)
+    assert len(receipts) == len(sent)
+    assert {r["decision"] for r in receipts} <= {"ADMIT", "DUPLICATE"}, \
+        Counter(r["decision"] for r in receipts)
+
+    async def stored() -> list[dict[str, Any]]:
+        async with open_object_store(loss.profile.wiring.object_store) as store:
+            return [orjson.loads(line) for key in await store.list(RECEIPTS_PREFIX)
+                    for line in (await store.get(key)).splitlines() if line]
+
+    admits = Counter(r["event_id"] for r in asyncio.run(stored()) if r["decision"] == "ADMIT")
+    assert set(admits) == set(ids) and set(admits.values()) == {1}, admits.most_common(3)
+    state = loss.broker.running()
+    assert state is not None
+    traffic = topic_name(Topic.TRAFFIC, loss.profile.wiring.worker.topic_prefix)
+    on_bus = Counter(orjson.loads(v)["event_id"] for records in asyncio.run(read_all(
+        state.bootstrap, traffic, loss.profile.wiring.worker.partitions)).values()
+        for _, _, v in records if v)
+    assert set(on_bus) == set(ids) and set(on_bus.values()) == {1}
+
+    def decided() -> tuple[bool, int]:
+        n = len(_decisions(loss.profile, loss.broker))
+        return n >= len(set(ids)), n
+
+    wait_for(decided, 180, "every admitted authorisation to be decided")
+    after = _decisions(loss.profile, loss.broker)
+    by_id = {orjson.loads(d)["decision_id"]: d for d in after}
+    assert len(by_id) == len(after) == len(set(ids))  # one decision per trigger
+    assert {orjson.loads(d)["trigger"]["event_id"] for d in after} == set(ids)
+    changed = [orjson.loads(d)["decision_id"] for d in loss.decisions_before
+               if by_id.get(orjson.loads(d)["decision_id"]) != d]
+    print(f"re-sent {len(sent)} lines: {Counter(r['decision'] for r in receipts)}; "
+          f"{len(loss.decisions_before)} decisions from before the loss, made again identically")
+    assert loss.decisions_before and not changed, changed[:3]
 
 
 def test_sigterm_on_a_worker_whose_broker_is_gone_ends_within_the_deadline(
