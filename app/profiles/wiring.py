@@ -96,11 +96,6 @@ class WorkerWiring(BaseModel):
     )
     web_host: str = Field(default="127.0.0.1", description="Bind address of the web server.")
     web_port: int = Field(ge=0, le=65535, description="HTTP port: /metrics and the /v1 API.")
-    session_timeout_s: float = Field(
-        gt=0, description="Consumer group session timeout; a join takes about half of it."
-    )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    agents: tuple[AgentName, ...] | None = Field(
     http_idle_timeout_s: float = Field(
         default=15.0, gt=0, le=300,
         description="Seconds an HTTP connection may sit without a complete request (a new "
@@ -122,6 +117,11 @@ class WorkerWiring(BaseModel):
         description="Seconds the ingest view waits for IG's receipts of the queued items; "
                     "longer is HTTP 504 RECEIPT_TIMEOUT (re-send the same items: DUPLICATE).",
     )
+    session_timeout_s: float = Field(
+        gt=0, description="Consumer group session timeout; a join takes about half of it."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    agents: tuple[AgentName, ...] | None = Field(
         default=None,
         description="Agents this worker runs (None = all). Deployments split roles, e.g. ingest "
                     "workers [wsp, ig, ig_http] and hot-path workers [hotpath].",
