@@ -26,8 +26,9 @@ from app.eb.publish import publish
 from app.eb.topics import Topic
 from app.ig.admission import Admit, Decision, DedupeEntry, Duplicate, Quarantine, assess
 from app.ig.archive import write_archive
+from app.ig.oversize import oversize_quarantine
 from app.ig.payloads import default_payload_registry
-from app.ig.quarantine_store import store_quarantined
+from app.ig.quarantine_store import QuarantineQuota, store_quarantined
 from app.ig.receipt_builder import admit_receipt, duplicate_receipt, quarantine_receipt
 from app.ig.receipt_log import admitted_receipt_ids, write_segment
 from app.ig.reconcile import INGRESS_HEADER, scan_admitted, tp_key
@@ -50,7 +51,7 @@ from app.runtime.wall_clock import wall_clock_ts
 from app.tables.event_context import as_current
 from app.tables.ig import IG_DEDUPE_TABLE, checkpoint_key
 
-__all__ = ["BATCH_MAX", "register"]
+__all__ = ["BATCH_MAX", "POKE_HEADER", "POKE_KEY", "register"]
 
 _Decided = list[tuple[Any, "Decision", "EbRef | None"]]
 
@@ -77,6 +78,7 @@ class _Gate:
     audit: str
     store: Any
     directory: RunDirectory
+    quota: QuarantineQuota
     reconciled: set[int] = field(default_factory=set)
 
     async def process(self, events: Sequence[Any]) -> None:
@@ -100,8 +102,12 @@ class _Gate:
         await self._write_receipts(decided, receipts)
         self._remember(decided)
 
-    def _assess(self, raw: bytes, overlay: dict[bytes, DedupeEntry | None]) -> Decision:
+    def _assess(self, ev: Any, overlay: dict[bytes, DedupeEntry | None]) -> Decision:
         policy = self.ctx.profile.policy.ingest
+        raw = ev.message.value or b""
+        oversize = oversize_quarantine(ev.message.headers, raw, policy.max_record_bytes)
+        if oversize is not None:  # an HTTP line over the limit, queued as its bounded prefix
+            return oversize
 
         def seen(key: bytes) -> DedupeEntry | None:
             if key in overlay:
@@ -123,9 +129,8 @@ class _Gate:
         sends: list[tuple[int, Any]] = []
         for ev in events:
             as_current(ev)  # table reads, too, go to the event's own partition
-            raw = ev.message.value or b""
             try:
-                decision = self._assess(raw, overlay)
+                decision = self._assess(ev, overlay)
             except _PendingInBatchError:
                 deferred.append(len(decided))
                 decided.append((ev, None, None))  # type: ignore[arg-type]  # filled below
@@ -148,7 +153,7 @@ class _Gate:
         for index in deferred:
             ev = decided[index][0]
             as_current(ev)
-            decided[index] = (ev, self._assess(ev.message.value or b"", overlay), None)
+            decided[index] = (ev, self._assess(ev, overlay), None)
         return decided
 
     async def _receipts(self, decided: _Decided) -> list[IngestionReceipt]:
@@ -164,7 +169,9 @@ class _Gate:
             elif isinstance(decision, Duplicate):
                 receipts.append(duplicate_receipt(decision, rev, now))
             else:
-                qref = await store_quarantined(self.store, decision, ev.message.value or b"")
+                qref = await store_quarantined(
+                    self.store, decision, ev.message.value or b"", quota=self.quota,
+                    partition=ev.message.partition, offset=ev.message.offset)
                 receipts.append(quarantine_receipt(decision, qref, rev, now))
         return receipts
 
@@ -368,7 +375,11 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         outputs={"traffic": ctx.topic(Topic.TRAFFIC), "labels": ctx.topic(Topic.LABELS)},
         audit=ctx.topic(Topic.AUDIT),
         store=store,
-        directory=RunDirectory(store, now=time.monotonic),
+        directory=RunDirectory(store, now=time.monotonic,
+                               event_time_skew_s=ctx.profile.policy.ingest.event_time_skew_s),
+        quota=QuarantineQuota(max_bytes=ctx.profile.policy.ingest.quarantine_quota_bytes,
+                              window_records=ctx.profile.policy.ingest
+                              .quarantine_quota_window_records),
     )
 
     @app.on_partitions_revoked.connect

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import os
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -51,6 +53,7 @@ class Streamed:
     run_id: str
     pins: dict[str, Any]
     row_counts: dict[str, int]  # streamed outputs only
+    first_day: dt.date  # the world's first utc_day: the corpus is moved into the run's window
 
     def topic(self, topic: Topic) -> str:
         return topic_name(topic, self.profile.wiring.worker.topic_prefix)
@@ -98,8 +101,10 @@ def streamed(tiny_world: Path, tmp_path_factory: pytest.TempPathFactory,
     manifest = orjson.loads((world / "manifest.json").read_bytes())
     counts = {o["output_id"]: o["row_count"] for o in manifest["outputs"]
               if o["role"] in ("business_traffic", "label_feed")}
+    first_day = min(dt.date.fromisoformat(p.name.split("=", 1)[1])
+                    for p in (world / "outputs" / "auth_request").glob("utc_day=*"))
     state = Streamed(cluster, worker, profile, embedded_broker.bootstrap, outcome.run_id,
-                     outcome.ready.pins.model_dump(), counts)
+                     outcome.ready.pins.model_dump(), counts, first_day)
     state.wait_new_receipts([], sum(counts.values()))
     yield state
     cluster.stop_all()
@@ -141,10 +146,25 @@ def test_streaming_again_yields_only_duplicates(streamed: Streamed) -> None:
     assert len(streamed.read(Topic.TRAFFIC)) == before
 
 
+_CORPUS_DAY0 = dt.date(2024, 3, 1)  # the corpus's first event day (tests/factories.py)
+
+
 def _repin(raw: bytes, streamed: Streamed, corpus_pins: dict[str, Any]) -> bytes:
+    """A corpus record as if made for the streamed run: its pins, and its dates moved by whole
+    days into the run's event-time window (IG quarantines EVENT_TIME_IMPLAUSIBLE otherwise);
+    a date that is not a real day (a case of its own) stays as it is."""
     for field in ("run_id", "manifest_fingerprint", "parameter_hash"):
         raw = raw.replace(corpus_pins[field].encode(), streamed.pins[field].encode())
-    return raw
+    shift = streamed.first_day - _CORPUS_DAY0
+
+    def moved(match: re.Match[bytes]) -> bytes:
+        try:
+            day = dt.date.fromisoformat(match.group(0).decode())
+        except ValueError:
+            return match.group(0)
+        return (day + shift).isoformat().encode()
+
+    return re.sub(rb"\b20\d\d-\d\d-\d\d(?=T)", moved, raw)
 
 
 def _corpus(streamed: Streamed) -> tuple[list[CorpusCase], list[bytes]]:
