@@ -20,10 +20,12 @@ demo: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 schemas: install
 	$(BIN)/fp schemas generate

@@ -179,7 +179,7 @@ class OneLineHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO
         """A record that cannot be written is reported on the real stderr in one line."""
         exc = sys.exc_info()[1]
         with contextlib.suppress(OSError, AttributeError, ValueError):
-            sys.__stderr__.write(_one_line(
+            _real_stderr().write(_one_line(
                 f"[logging error] {type(exc).__name__}: {exc} (record from {record.name} "
                 f"{record.pathname}:{record.lineno})") + "\n")
 
@@ -208,7 +208,7 @@ class StreamToLog(io.TextIOBase):
 
     def write(self, s: str) -> int:
         if getattr(self._local, "busy", False):  # logging itself wrote here: never loop
-            sys.__stderr__.write(s)
+            _real_stderr().write(s)
             return len(s)
         with self._lock:
             self._parts.append(s)
@@ -241,8 +241,13 @@ class StreamToLog(io.TextIOBase):
             self._local.busy = False
 
     @property
-    def encoding(self) -> str:
+    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase declares it writable
         return "utf-8"
+
+
+def _real_stderr() -> TextIO:
+    """The process's original stderr (``sys.__stderr__`` is None only without a console)."""
+    return sys.__stderr__ if sys.__stderr__ is not None else sys.stderr
 
 
 def _log_uncaught(logger: logging.Logger) -> Callable[..., None]:
