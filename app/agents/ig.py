@@ -22,17 +22,18 @@ import faust
 import orjson
 from aiokafka import TopicPartition
 
+from app.eb.partition_reader import log_ends
 from app.eb.publish import publish
 from app.eb.topics import Topic
 from app.ig.admission import Admit, Decision, DedupeEntry, Duplicate, Quarantine, assess
-from app.ig.archive import write_archive
+from app.ig.archive import DURABLE_GENERATION, write_archive
 from app.ig.oversize import oversize_quarantine
 from app.ig.payloads import default_payload_registry
 from app.ig.quarantine_store import QuarantineQuota, store_quarantined
 from app.ig.receipt_builder import admit_receipt, duplicate_receipt, quarantine_receipt
 from app.ig.receipt_log import admitted_receipt_ids, write_segment
 from app.ig.reconcile import INGRESS_HEADER, scan_admitted, tp_key
-from app.ig.restore import restore_partition
+from app.ig.restore import take_partition
 from app.ig.run_directory import RunDirectory
 from app.objectstore.config import open_object_store
 from app.rails.archive import ArchivedRecord, ArchiveStream
@@ -43,11 +44,12 @@ from app.rails.envelope import CanonicalEnvelope, dump_envelope, payload_hash
 from app.rails.partition_key import derive_partition_key
 from app.rails.receipts import EbRef, IngestionReceipt
 from app.runtime.agent_context import AgentContext
-from app.runtime.bus_address import bootstrap_servers
+from app.runtime.bus_address import bootstrap_servers, broker_epoch
 from app.runtime.fail_stop import fail_stop
 from app.runtime.ig_metrics import observe_receipt
 from app.runtime.structured_log import log_event
 from app.runtime.wall_clock import wall_clock_ts
+from app.sr.ledger import RunLedger
 from app.tables.event_context import as_current
 from app.tables.ig import IG_DEDUPE_TABLE, checkpoint_key
 
@@ -79,6 +81,7 @@ class _Gate:
     store: Any
     directory: RunDirectory
     quota: QuarantineQuota
+    generation: str  # the bus generation this worker runs on (app.ig.archive)
     reconciled: set[int] = field(default_factory=set)
 
     async def process(self, events: Sequence[Any]) -> None:
@@ -182,7 +185,7 @@ class _Gate:
                 assert ref is not None
                 records.append(_archived(decision.stream, decision.partition_key,
                                          decision.envelope, ref, ev.message.partition))
-        await write_archive(self.store, records)
+        await write_archive(self.store, self.generation, records)
 
     def _remember(self, decided: _Decided) -> None:
         """Dedupe entries of the batch's admissions, then each partition's reconcile checkpoint."""
@@ -225,21 +228,29 @@ class _Gate:
         await asyncio.gather(*acks)  # raises: fail-stop (the segments already hold them)
 
     async def _restore(self, ev: Any) -> None:
-        """Put back what the bus lost of this partition's logs (usually nothing), then record
-        the restored admissions' dedupe entries and any ADMIT receipt the loss took with it."""
+        """Take the partition on this bus generation (``app.ig.restore``): put back what a lost
+        bus took with it, then record the restored admissions' dedupe entries and any ADMIT
+        receipt the loss took with it."""
         partition = ev.message.partition
-        restored = await restore_partition(
-            self.store, bootstrap_servers(self.ctx.profile), self.streams, partition,
-            lambda topic, key, value, headers, p: publish(self.app, topic, key, value, headers,
-                                                          partition=p))
+        servers = bootstrap_servers(self.ctx.profile)
+        result = await take_partition(
+            self.store, self.streams, partition, self.generation,
+            log_ends=lambda tps: log_ends(servers, tps),
+            publish=lambda topic, key, value, headers, p: publish(
+                self.app, topic, key, value, headers, partition=p),
+            run_is_open=self._run_is_open)
+        restored = result.restored
         if not restored:
             return
         ends: dict[str, int] = {}
         for item in restored:
             ref = item.eb_ref
             ends[tp_key(ref.topic, ref.partition)] = ref.offset + 1
+        # Dedupe state lives with the ingress partition that admitted the record.
+        own = [(r.envelope, r.eb_ref) for r in restored
+               if r.record.ingress_partition == partition]
         have = await admitted_receipt_ids(self.store, partition)
-        missing = self._relearn(ev, [(r.envelope, r.eb_ref) for r in restored], have)
+        missing = self._relearn(ev, own, have)
         await self._emit_recovered(ev, missing)
         as_current(ev)
         checkpoint = dict(self.dedupe.get(checkpoint_key(partition)) or {})
@@ -248,7 +259,12 @@ class _Gate:
         log_fn = logger.error if shifted else logger.warning
         log_fn("ig.restored %s", orjson.dumps({
             "partition": partition, "records": len(restored), "receipts_written": len(missing),
-            "shifted": shifted, "runs": sorted({r.record.run_id for r in restored})}).decode())
+            "shifted": shifted, "from_generation": result.source,
+            "to_generation": self.generation,
+            "runs": sorted({r.record.run_id for r in restored})}).decode())
+
+    async def _run_is_open(self, run_id: str) -> bool:
+        return not await RunLedger(self.store, run_id).drained()
 
     def _relearn(self, ev: Any, admitted: Sequence[tuple[CanonicalEnvelope, EbRef]],
                  have_receipts: set[str] | None) -> list[IngestionReceipt]:
@@ -296,7 +312,7 @@ class _Gate:
                  if self.dedupe.get(dedupe_key(env.run_id, env.event_type, env.event_id)) is None]
         # Admissions the crash left without a dedupe entry may also lack their archive lines.
         precedence = self.ctx.profile.policy.ingest.partition_key_precedence
-        await write_archive(self.store, [
+        await write_archive(self.store, self.generation, [
             _archived(self.stream_of[ref.topic], derive_partition_key(env, precedence), env, ref,
                       partition) for env, ref in fresh])
         recovered = self._relearn(ev, fresh, None)
@@ -349,10 +365,12 @@ def _is_poke(ev: Any) -> bool:
         headers.items() if isinstance(headers, Mapping) else headers))
 
 
-async def _acked(ack: Any, partition: int) -> None:
+async def _poke(app: faust.App, topic: str, partition: int) -> None:
+    """Off the rebalance path: a failed poke only delays the checks to the next submission."""
     try:
-        await ack
-    except Exception as exc:  # the next submission on the partition still triggers the checks
+        await (await publish(app, topic, POKE_KEY, b"", {POKE_HEADER: b"1"},
+                             partition=partition))
+    except Exception as exc:
         logger.warning("ig.poke_failed partition=%d: %r", partition, exc)
 
 
@@ -380,6 +398,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         quota=QuarantineQuota(max_bytes=ctx.profile.policy.ingest.quarantine_quota_bytes,
                               window_records=ctx.profile.policy.ingest
                               .quarantine_quota_window_records),
+        generation=broker_epoch(ctx.profile) or DURABLE_GENERATION,
     )
 
     @app.on_partitions_revoked.connect
@@ -395,9 +414,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         not only when a submission next arrives there (a wiped bus may see none for a while)."""
         for tp in assigned:
             if tp.topic == ingress_name:
-                ack = await publish(app, ingress_name, POKE_KEY, b"", {POKE_HEADER: b"1"},
-                                    partition=tp.partition)
-                task = asyncio.ensure_future(_acked(ack, tp.partition))
+                task = asyncio.ensure_future(_poke(app, ingress_name, tp.partition))
                 pokes.add(task)
                 task.add_done_callback(pokes.discard)
 

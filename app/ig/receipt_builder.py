@@ -62,8 +62,12 @@ def quarantine_receipt(decision: Quarantine, ref: QuarantineRef, policy_rev: Pol
     """
     env = decision.envelope
     codes: tuple[ReasonCode, ...] = (decision.reason_code,)
+    detail = decision.detail
     if ref.retained is QuarantineRetention.NONE:
         codes += (ReasonCode.QUARANTINE_QUOTA_EXCEEDED,)
+        # ``quarantine_ref`` still names where the bytes would be; none were written.
+        detail = (f"{detail.split('; the first')[0]}; raw bytes not kept (quarantine quota)"
+                  if detail else "raw bytes not kept (quarantine quota)")
     return IngestionReceipt(
         receipt_id=receipt_id(env.run_id if env else None, env.event_type if env else None,
                               env.event_id if env else None, decision.raw_digest.hex,
@@ -72,7 +76,7 @@ def quarantine_receipt(decision: Quarantine, ref: QuarantineRef, policy_rev: Pol
         event_id=env.event_id if env else None, event_type=env.event_type if env else None,
         run_id=env.run_id if env else None, pins=env.pins() if env else None,
         payload_hash=decision.payload_hash, quarantine_ref=ref,
-        field_paths=_field_paths(decision.field_paths), detail=_detail(decision.detail),
+        field_paths=_field_paths(decision.field_paths), detail=_detail(detail),
         policy_rev=policy_rev, admitted_at_utc=admitted_at_utc,
     )
 

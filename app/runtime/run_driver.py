@@ -52,6 +52,7 @@ from app.runtime.supervisor import (
     describe_exit,
     http_json,
 )
+from app.sr.ledger import RunLedger
 from app.sr.run_request import parse_run_request
 from app.wsp.stream_plan import plan_for
 
@@ -132,6 +133,12 @@ class _ProgressDisplay:
             sys.stderr.write("  " + progress_line(p) + "\n")
             self._last = time.monotonic()
         sys.stderr.flush()
+
+
+async def _mark_drained(profile: Profile, run_id: str) -> None:
+    """Tell SR's ledger the run drained, so a later bus does not get it back (app.ig.restore)."""
+    async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
+        await RunLedger(store, run_id).mark_drained()
 
 
 async def _written_before(profile: Profile) -> set[str]:
@@ -218,6 +225,7 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
         watch.check(f"while run {outcome.run_id} drained (no progress for {stall_s:.0f}s)")
     no_audit = "" if progress.audit_expected else "; audit: not expected (no DLA deployed)"
     if progress.drained:
+        asyncio.run(_mark_drained(profile, outcome.run_id))
         steps.say(f"drained in {result.phases_s['stream_and_drain']:.1f}s: every expected step "
                   f"complete{no_audit}")
     else:

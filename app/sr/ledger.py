@@ -5,6 +5,7 @@
     sr/runs/<run_id>/gates/<gate_id>.json            one receipt per verified gate
     sr/runs/<run_id>/status/<seq>-<STATUS>.json      status changes (latest = highest seq)
     sr/runs/<run_id>/run_facts_view.json             written before READY is published
+    sr/runs/<run_id>/records/900-run_drained.json    the main job saw every planned step done
 
 Every object is create-only and its bytes are a pure function of the run's evidence (no wall
 clock), so a resumed or repeated request rewrites identical bytes (a no-op) and a conflicting
@@ -21,9 +22,11 @@ from app.objectstore.base import ObjectStore
 from app.rails.canonical_json import canonical_dumps, canonical_loads
 from app.rails.control import ObjectLocator
 
-__all__ = ["RunLedger", "RunStatus"]
+__all__ = ["DRAINED_EVENT", "RunLedger", "RunStatus"]
 
 RunStatus = Literal["PLANNED", "READY", "FAILED"]
+DRAINED_SEQ = 900  # after every record SR itself writes
+DRAINED_EVENT = "run_drained"
 
 
 class RunLedger:
@@ -48,6 +51,17 @@ class RunLedger:
 
     async def record(self, seq: int, event: str, body: dict[str, Any]) -> None:
         await self._put(f"records/{seq:03d}-{event}.json", {"event": event, **body})
+
+    async def mark_drained(self) -> None:
+        """Record that the run drained: every planned row has its receipt and every step the
+        deployment runs is complete. IG then leaves the run behind when the bus is replaced
+        (``app.ig.restore``). Idempotent (same bytes each time)."""
+        await self.record(DRAINED_SEQ, DRAINED_EVENT, {"run_id": self.run_id})
+
+    async def drained(self) -> bool:
+        """Whether :meth:`mark_drained` was recorded."""
+        return await self.store.exists(
+            f"{self.prefix}/records/{DRAINED_SEQ:03d}-{DRAINED_EVENT}.json")
 
     async def write_gate_receipt(self, gate_id: str, receipt: BaseModel) -> None:
         await self._put(f"gates/{gate_id}.json", receipt)

@@ -5,7 +5,8 @@ an event admitted before gave a second ADMIT and a second, different decision. H
 streamed and decided, the broker is replaced by a new, empty one, the worker restarts, and every
 submission is sent again: each gets DUPLICATE with its original position, the traffic and label
 logs come back from the archive byte for byte at their original offsets, and every trigger is
-decided again exactly once, identically.
+decided again exactly once, identically. Once the run is recorded as drained, a further new bus
+starts empty: a finished run is not replayed onto the next bus (the next ``fp demo``'s).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import pytest
 from app.agents.ig import POKE_KEY
 from app.eb.embedded_broker import BrokerState, EmbeddedBroker
 from app.eb.topics import Topic, topic_name
-from app.ig.archive import read_run
+from app.ig.archive import read_heads, read_run
 from app.ig.receipt_log import RECEIPTS_PREFIX
 from app.objectstore.config import open_object_store
 from app.profiles.loader import Profile, load_profile
 from app.rails.canonical_json import canonical_loads
+from app.sr.ledger import RunLedger
 from tests.fixtures.broker import Cluster
 from tests.fixtures.worlds import start_world_run
 from tests.integration.bus_io import Record, produce, read_all
@@ -129,8 +131,33 @@ def test_wiped_bus_is_restored_from_the_archive_and_resends_are_duplicates(
         ids = Counter(orjson.loads(d)["decision_id"] for d in decisions_after)
         assert set(ids.values()) == {1}
         assert asyncio.run(_archived_count(profile, run_id)) == restored_count
+
+        # Once the run is recorded as drained (the main job does it), a new bus is a new bus:
+        # nothing comes back, and the new generation starts its own archive.
+        worker.stop()
+        asyncio.run(_mark_drained(profile, run_id))
+        own_broker.down()
+        third = asyncio.run(own_broker.up(timeout_s=30))
+        worker.start().wait_ready()
+        wait_for(lambda: ((gens := asyncio.run(_newest_generations(profile))) == {third.epoch},
+                          gens), 60, "IG to take every partition on the third bus")
+        assert sum(len(r) for r in _log(profile, third, Topic.TRAFFIC).values()) == 0
     finally:
         cluster.stop_all()
+
+
+async def _mark_drained(profile: Profile, run_id: str) -> None:
+    async with open_object_store(profile.wiring.object_store) as store:
+        await RunLedger(store, run_id).mark_drained()
+
+
+async def _newest_generations(profile: Profile) -> set[str]:
+    async with open_object_store(profile.wiring.object_store) as store:
+        newest = set()
+        for partition in range(profile.wiring.worker.partitions):
+            heads = await read_heads(store, partition)
+            newest.add(heads[-1].generation if heads else "")
+        return newest
 
 
 async def _archived_count(profile: Profile, run_id: str) -> int:

@@ -8,12 +8,15 @@ import orjson
 import pytest
 
 from app.ig.archive import (
+    GenerationHead,
     archive_end,
     parse_segment_key,
     read_from,
+    read_heads,
     read_run,
     segment_key,
     write_archive,
+    write_head,
 )
 from app.ig.errors import ArchiveCorruptError
 from app.ig.restore import archived_value
@@ -36,12 +39,15 @@ def store(tmp_path: Path) -> LocalObjectStore:
     return LocalObjectStore(tmp_path / "objects")
 
 
+GEN = "0123456789abcdef"
+
+
 def test_segment_key_round_trips() -> None:
-    key = segment_key("a" * 32, "labels", 3, 10, 19, b"body")
+    key = segment_key("a" * 32, "labels", 3, GEN, 10, 19, b"body")
     name = parse_segment_key(key)
     assert name is not None
-    assert (name.run_id, name.stream, name.partition, name.first_offset, name.last_offset) == (
-        "a" * 32, "labels", 3, 10, 19)
+    assert (name.run_id, name.stream, name.partition, name.generation, name.first_offset,
+            name.last_offset) == ("a" * 32, "labels", 3, GEN, 10, 19)
     assert parse_segment_key("ig/receipts/p000/x.jsonl") is None
 
 
@@ -62,28 +68,40 @@ async def test_a_tampered_archive_line_is_refused() -> None:
 async def test_segments_per_run_and_partition_read_back_in_offset_order(
         store: LocalObjectStore) -> None:
     batch = [_record(3, 2), _record(1, 0, run="run-2"), _record(2, 1), _record(9, 0, partition=1)]
-    keys = await write_archive(store, batch)
+    keys = await write_archive(store, GEN, batch)
     assert len(keys) == 3  # (run-1, p0), (run-2, p0), (run-1, p1)
-    assert [r.offset for r in await read_from(store, "traffic", 0)] == [0, 1, 2]
-    assert [r.offset for r in await read_from(store, "traffic", 0, start=1)] == [1, 2]
-    assert await read_from(store, "labels", 0) == []
-    assert await archive_end(store, "traffic", 0) == 3
-    assert await archive_end(store, "traffic", 1) == 1
-    assert await archive_end(store, "traffic", 2) == 0
+    assert [r.offset for r in await read_from(store, "traffic", 0, GEN)] == [0, 1, 2]
+    assert [r.offset for r in await read_from(store, "traffic", 0, GEN, start=1)] == [1, 2]
+    assert await read_from(store, "labels", 0, GEN) == []
+    assert await read_from(store, "traffic", 0, "durable") == []  # another bus generation
+    assert await archive_end(store, "traffic", 0, GEN) == 3
+    assert await archive_end(store, "traffic", 1, GEN) == 1
+    assert await archive_end(store, "traffic", 2, GEN) == 0
 
 
 async def test_a_re_archived_offset_is_read_once(store: LocalObjectStore) -> None:
     # A crash after the archive write: the reconcile archives the same records again in
     # another grouping (another segment); readers see each offset once.
-    await write_archive(store, [_record(0, 0), _record(1, 1)])
-    await write_archive(store, [_record(1, 1)])
-    await write_archive(store, [_record(0, 0), _record(1, 1)])  # identical: a create-only no-op
-    assert [r.offset for r in await read_from(store, "traffic", 0)] == [0, 1]
+    await write_archive(store, GEN, [_record(0, 0), _record(1, 1)])
+    await write_archive(store, GEN, [_record(1, 1)])
+    await write_archive(store, GEN, [_record(0, 0), _record(1, 1)])  # identical: a no-op
+    assert [r.offset for r in await read_from(store, "traffic", 0, GEN)] == [0, 1]
 
 
 async def test_read_run_keeps_to_one_run(store: LocalObjectStore) -> None:
-    await write_archive(store, [_record(0, 0), _record(1, 1, run="run-2"), _record(2, 0,
-                                                                                  partition=3)])
+    await write_archive(store, GEN, [_record(0, 0), _record(1, 1, run="run-2"),
+                                     _record(2, 0, partition=3)])
     run_id = _record(0, 0).run_id
     by_partition = await read_run(store, run_id)
     assert {p: [r.offset for r in rs] for p, rs in by_partition.items()} == {0: [0], 3: [0]}
+
+
+async def test_read_run_takes_the_newest_generation_holding_the_run(
+        store: LocalObjectStore) -> None:
+    await write_head(store, GenerationHead(0, 0, "aaaa", None, 0, ()))
+    await write_head(store, GenerationHead(0, 1, "bbbb", "aaaa", 2, ("run",)))
+    await write_archive(store, "aaaa", [_record(0, 0), _record(1, 1)])
+    await write_archive(store, "bbbb", [_record(0, 0), _record(1, 1), _record(2, 2)])
+    records = (await read_run(store, _record(0, 0).run_id))[0]
+    assert [r.offset for r in records] == [0, 1, 2]
+    assert [h.generation for h in await read_heads(store, 0)] == ["aaaa", "bbbb"]
