@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -37,14 +36,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(420
 
 ROWS_PER_OUTPUT = 300
 
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A broker of this test's own: it is stopped and replaced mid-test."""
-    broker = EmbeddedBroker(tmp_path / "broker")
-    asyncio.run(broker.up(timeout_s=30))
-    yield broker
-    broker.down()
 
 
 def _receipt_lines(profile: Profile) -> list[dict[str, object]]:

@@ -9,12 +9,10 @@ fail-stops (exit 70) instead of lingering.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +27,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300
 # send + receipt bounds of the view (wiring defaults 10 s + 30 s) plus slack for the body
 REQUEST_BOUND_S = 10 + 30 + 10
 
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker(tmp_path / "broker")
-    asyncio.run(broker.up(timeout_s=30))
-    yield broker
-    broker.down()
 
 
 def test_issue_11_a_lost_broker_is_a_prompt_503_and_no_request_hangs(
