@@ -233,12 +233,16 @@ class _Gate:
         receipt the loss took with it."""
         partition = ev.message.partition
         servers = bootstrap_servers(self.ctx.profile)
+        as_current(ev)
+        checkpoint = dict(self.dedupe.get(checkpoint_key(partition)) or {})
+        known = {TopicPartition(t, partition): int(checkpoint.get(tp_key(t, partition), 0))
+                 for t in self.streams.values()}
         result = await take_partition(
             self.store, self.streams, partition, self.generation,
             log_ends=lambda tps: log_ends(servers, tps),
             publish=lambda topic, key, value, headers, p: publish(
                 self.app, topic, key, value, headers, partition=p),
-            run_is_open=self._run_is_open)
+            run_is_open=self._run_is_open, known_ends=known)
         restored = result.restored
         if not restored:
             return

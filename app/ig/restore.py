@@ -103,8 +103,15 @@ async def _republish(records: list[ArchivedRecord], topic: str, partition: int,
 
 async def take_partition(store: ObjectStore, topics: Mapping[ArchiveStream, str],
                          partition: int, generation: str, *, log_ends: LogEnds,
-                         publish: Publish, run_is_open: RunIsOpen) -> RestoreResult:
-    """Bring ``partition`` of each stream's topic up to date with the archive (see the module)."""
+                         publish: Publish, run_is_open: RunIsOpen,
+                         known_ends: Mapping[TopicPartition, int]) -> RestoreResult:
+    """Bring ``partition`` of each stream's topic up to date with the archive (see the module).
+
+    Args:
+        known_ends: how far IG knows each log reached (its reconcile checkpoint): on the same
+            generation only a log that ends before that is read against the archive, so a
+            restart costs one log-end probe, not an archive listing.
+    """
     heads = await read_heads(store, partition)
     latest = heads[-1] if heads else None
     tps = {stream: TopicPartition(topic, partition) for stream, topic in topics.items()}
@@ -112,6 +119,8 @@ async def take_partition(store: ObjectStore, topics: Mapping[ArchiveStream, str]
     restored: list[Restored] = []
     if latest is not None and latest.generation == generation:
         for stream, tp in tps.items():
+            if ends[tp] >= known_ends.get(tp, 0):
+                continue
             tail = await read_from(store, stream, partition, generation, ends[tp])
             restored += await _republish(tail, tp.topic, partition, publish)
         return RestoreResult(restored, None, generation if restored else None)
