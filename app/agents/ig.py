@@ -339,7 +339,7 @@ def _archived(stream: str, partition_key: str, envelope: CanonicalEnvelope, ref:
     return ArchivedRecord(
         stream="traffic" if stream == "traffic" else "labels", partition=ref.partition,
         offset=ref.offset, partition_key=partition_key, ingress_partition=ingress_partition,
-        record=orjson.loads(dump_envelope(envelope)))
+        record=envelope.model_dump(mode="json", exclude_none=True))  # dump_envelope's object
 
 
 PAYLOADS = default_payload_registry()

@@ -32,7 +32,7 @@ from app.rails.archive import ArchivedRecord, ArchiveStream
 from app.rails.canonical_json import canonical_dumps, canonical_loads, sha256_hex
 
 __all__ = ["ARCHIVE_PREFIX", "DURABLE_GENERATION", "GENERATIONS_PREFIX", "GenerationHead",
-           "SegmentName", "archive_end", "parse_segment_key", "read_from", "read_heads",
+           "SegmentName", "parse_segment_key", "read_from", "read_heads",
            "read_run", "segment_key", "write_archive", "write_head"]
 
 ARCHIVE_PREFIX = "ig/archive"
@@ -141,13 +141,6 @@ async def _segments(store: ObjectStore, *, run_id: str | None = None,
             continue
         found.append((key, name))
     return found
-
-
-async def archive_end(store: ObjectStore, stream: ArchiveStream, partition: int,
-                      generation: str) -> int:
-    """One past the highest offset archived for ``stream``/``partition`` in ``generation``."""
-    segments = await _segments(store, stream=stream, partition=partition, generation=generation)
-    return max((n.last_offset + 1 for _, n in segments), default=0)
 
 
 async def _read(store: ObjectStore, keys: Iterable[str], start: int) -> list[ArchivedRecord]:
