@@ -39,6 +39,7 @@ from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
 from app.rails.receipts import EbRef, IngestionReceipt, QuarantineRef
 from app.rails.run_facts import RunFactsView
+from app.rails.watermark import TrafficWatermark
 
 __all__ = [
     "EXPORTED",
@@ -107,6 +108,7 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("audit_record", "v1", AuditRecord),
     ExportedSchema("audit_anomaly", "v1", AuditAnomaly),
     ExportedSchema("archived_record", "v1", ArchivedRecord),
+    ExportedSchema("traffic_watermark", "v1", TrafficWatermark),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 
