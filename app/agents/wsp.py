@@ -4,7 +4,13 @@ Decode the READY → read ``run_facts_view`` by reference (never scan) → Strea
 in event time → paced by ``policy.streaming.speedup`` → framed envelopes on ``fp.ig.ingress.v1``
 (keyed by dedupe key). The checkpoint per (run, output) advances only after the broker acked the
 rows before it; a restarted worker resumes from it, and anything re-sent comes back DUPLICATE.
-A READY redelivered after the stream finished re-sends nothing.
+A READY redelivered after the stream finished re-sends nothing but the end markers.
+
+Every ingress record carries WSP's event-time progress (``app.wsp.progress``): a header on each
+row, progress markers to every ingress partition now and then (so an idle partition does not
+hold a run's fold back), and end markers to every partition once the data is acked (also when a
+redelivered READY finds the stream already finished, or a run is refused: nothing more will
+come from WSP for it, and a fold must not wait forever). IG turns them into watermark records.
 """
 
 from __future__ import annotations
@@ -35,6 +41,13 @@ from app.wsp.checkpoint import WspCheckpoint, advance, checkpoint_key, resume_ro
 from app.wsp.framing import frame, ingress_record
 from app.wsp.merge import plan_rows
 from app.wsp.pacing import Pacer
+from app.wsp.progress import (
+    MarkerCadence,
+    ProgressMarker,
+    end_markers,
+    progress_markers,
+    row_headers,
+)
 from app.wsp.stream_plan import StreamPlan, plan_for
 
 __all__ = ["CHUNK_ROWS", "register"]
@@ -71,8 +84,14 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         # app.sleep returns early when the worker stops, so a paced stream never holds up a stop.
         pacer = Pacer(policy.streaming.speedup, monotonic=time.monotonic, sleep=app.sleep)
         pending: list[tuple[str, Any]] = []
+        cadence = MarkerCadence()
         async with open_pack(parse_locator(view.world_locator), s3=s3) as reader:
             async for row in plan_rows(reader, plan, start_rows=done):
+                if cadence.due(pacer.delay(row.time_micros)):
+                    # Every row still to come has time >= this row's: say so on every partition.
+                    markers.extend(await _send(progress_markers(plan.run_id, row.time_micros,
+                                                                ctx.partitions)))
+                    cadence.marked()
                 await pacer.wait_until_due(row.time_micros)
                 if app.should_stop:
                     # Leave READY unacked, as a crash would: the next start resumes the run
@@ -86,17 +105,33 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                 envelope = frame(row, plan.output(row.output_id), view,
                                  now_micros=_emission_micros)
                 key, value = ingress_record(envelope, precedence)
-                pending.append((row.output_id, await publish(app, ingress_name, key, value)))
+                pending.append((row.output_id, await publish(
+                    app, ingress_name, key, value, row_headers(row.time_micros))))
+                cadence.row_sent()
                 if len(pending) >= CHUNK_ROWS:
                     await _advance(plan, pending, done)
+                    cadence.force()
             await _advance(plan, pending, done)
+        await _end(plan.run_id)
         log_event(logger, "wsp.run_streamed", run_id=plan.run_id, rows=sum(done.values()),
                   **{f"rows_{k}": v for k, v in sorted(done.items())})
+
+    markers: list[Any] = []  # acks of progress markers not awaited yet
+
+    async def _send(batch: list[ProgressMarker]) -> list[Any]:
+        """Queue markers (empty key and value, explicit partition); their pending acks."""
+        return [await publish(app, ingress_name, b"", b"", m.headers, partition=m.partition)
+                for m in batch]
+
+    async def _end(run_id: str) -> None:
+        """End markers to every ingress partition, after every row's ack (idempotent)."""
+        await asyncio.gather(*await _send(end_markers(run_id, ctx.partitions)))
 
     async def _advance(plan: StreamPlan, pending: list[tuple[str, Any]],
                        done: dict[str, int]) -> None:
         """Wait for the acks, then move each output's checkpoint (never before the acks)."""
-        await asyncio.gather(*(future for _, future in pending))
+        await asyncio.gather(*(future for _, future in pending), *markers)
+        markers.clear()
         for output_id, n in Counter(o for o, _ in pending).items():
             done[output_id] += n
             WSP_ROWS.labels(output_id).inc(n)
@@ -121,6 +156,12 @@ def register(app: faust.App, ctx: AgentContext) -> None:
             except FraudPlatformError as exc:  # a bad pack stops this run, not the worker
                 log_event(logger, "wsp.run_refused", run_id=ready.run_id,
                           reason_code=exc.reason_code, error=str(exc)[:300])
+                try:  # nothing more comes from WSP for this run: do not let its fold wait
+                    await asyncio.gather(*markers)
+                    markers.clear()
+                    await _end(ready.run_id)
+                except Exception as end_exc:
+                    fail_stop("wsp", end_exc)
             except Exception as exc:  # infrastructure: READY stays unacked, restart resumes
                 fail_stop("wsp", exc)
 

@@ -22,20 +22,28 @@ header (or by ``record_type``) before it parses an envelope.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from app.rails.canonical_json import canonical_dumps
 from app.rails.ids import Hex32
-from app.rails.timefmt import TsUtc
+from app.rails.timefmt import TsUtc, epoch_micros_to_ts
 
 __all__ = [
+    "END_MICROS",
     "PROGRESS_END",
     "PROGRESS_HEADER",
     "PROGRESS_RUN_HEADER",
     "WATERMARK_HEADER",
     "TrafficWatermark",
+    "encode_progress",
     "is_watermark_record",
+    "is_watermark_value",
+    "parse_progress",
+    "watermark_at",
+    "watermark_value",
 ]
 
 PROGRESS_HEADER = "fp-progress"
@@ -70,10 +78,56 @@ class TrafficWatermark(BaseModel):
 def is_watermark_record(headers: object) -> bool:
     """Whether a consumed record's headers (aiokafka list of pairs, or a mapping) mark a
     watermark record."""
-    if headers is None:
+    if isinstance(headers, Mapping):
+        return WATERMARK_HEADER in headers
+    if not isinstance(headers, Iterable) or isinstance(headers, str | bytes):
         return False
-    items = headers.items() if isinstance(headers, dict) else headers
     try:
-        return any(k == WATERMARK_HEADER for k, _ in items)  # type: ignore[union-attr]
+        return any(k == WATERMARK_HEADER for k, _ in headers)
     except (TypeError, ValueError):
         return False
+
+
+END_MICROS = 2**63 - 1
+""":data:`PROGRESS_END` as a number: later than any event time, so progress stays a max."""
+_MAX_TS_MICROS = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, the wire form's last
+
+
+def encode_progress(micros: int) -> bytes:
+    """The :data:`PROGRESS_HEADER` value for event time ``micros`` (or :data:`END_MICROS`)."""
+    return PROGRESS_END if micros >= END_MICROS else str(micros).encode("ascii")
+
+
+def parse_progress(raw: object) -> int | None:
+    """A :data:`PROGRESS_HEADER` value as epoch micros (:data:`END_MICROS` for the end).
+
+    None when it is malformed (not bytes, not a plain non-negative decimal, past year 9999): the
+    caller ignores it and counts it, a bad header never stops IG.
+    """
+    if not isinstance(raw, bytes | bytearray) or len(raw) > 20:
+        return None
+    if raw == PROGRESS_END:
+        return END_MICROS
+    if not raw or not raw.isdigit():  # isdigit on bytes: ASCII 0-9 only (no sign, no space)
+        return None
+    micros = int(raw)
+    return micros if micros <= _MAX_TS_MICROS else None
+
+
+def watermark_at(run_id: str, partition: int, partitions: int, progress: int) -> TrafficWatermark:
+    """The watermark record for ``progress`` (epoch micros, or :data:`END_MICROS`: final)."""
+    final = progress >= END_MICROS
+    return TrafficWatermark(run_id=run_id, partition=partition, partitions=partitions,
+                            watermark_ts_utc=None if final else epoch_micros_to_ts(progress),
+                            final=final)
+
+
+def watermark_value(watermark: TrafficWatermark) -> bytes:
+    """The record value IG publishes: the model's canonical JSON."""
+    return canonical_dumps(watermark.model_dump(mode="json"))
+
+
+def is_watermark_value(body: object) -> bool:
+    """Whether a parsed traffic value (a JSON object) is a watermark record: for readers that
+    hold only the value, not the headers."""
+    return isinstance(body, dict) and body.get("record_type") == "watermark"

@@ -10,6 +10,8 @@ The pure core (no faust, no broker, no wall clock except through injected callab
 - :mod:`app.wsp.framing`: row -> canonical envelope (stable engine event ids, ``ts_utc`` =
   event time, emission clock injected) -> ``fp.ig.ingress.v1`` record keyed by IG's dedupe key;
 - :mod:`app.wsp.pacing`: speedup on an injected clock (compresses wall gaps, never ``ts_utc``);
+- :mod:`app.wsp.progress`: the event-time progress header on every row, and the progress
+  and end markers to every ingress partition (IG turns them into traffic watermarks);
 - :mod:`app.wsp.checkpoint`: monotonic per (run_id, output_id) progress bound to one plan;
 - :mod:`app.wsp.errors`: the error hierarchy.
 """
@@ -25,6 +27,15 @@ from app.wsp.errors import (
 from app.wsp.framing import PRODUCER, NowMicros, RunContext, frame, ingress_record
 from app.wsp.merge import MergeKey, merge_batches, merge_key, plan_rows
 from app.wsp.pacing import Monotonic, Pacer, Sleep, check_speedup, wall_offset_seconds
+from app.wsp.progress import (
+    MARKER_BEFORE_SLEEP_S,
+    MARKER_EVERY_ROWS,
+    MarkerCadence,
+    ProgressMarker,
+    end_markers,
+    progress_markers,
+    row_headers,
+)
 from app.wsp.row_source import (
     DEFAULT_BATCH_ROWS,
     SourceRow,
@@ -42,9 +53,12 @@ from app.wsp.stream_plan import (
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
+    "MARKER_BEFORE_SLEEP_S",
+    "MARKER_EVERY_ROWS",
     "PRODUCER",
     "STREAM_PLAN_FORMAT",
     "CheckpointConflictError",
+    "MarkerCadence",
     "MergeKey",
     "Monotonic",
     "NowMicros",
@@ -53,6 +67,7 @@ __all__ = [
     "PartDigestMismatchError",
     "PlannedFile",
     "PlannedOutput",
+    "ProgressMarker",
     "RunContext",
     "Sleep",
     "SourceRow",
@@ -63,6 +78,7 @@ __all__ = [
     "advance",
     "check_speedup",
     "checkpoint_key",
+    "end_markers",
     "frame",
     "ingress_record",
     "load_part",
@@ -70,9 +86,11 @@ __all__ = [
     "merge_key",
     "plan_for",
     "plan_rows",
+    "progress_markers",
     "read_output_batches",
     "read_output_rows",
     "resume_row",
     "resume_rows",
+    "row_headers",
     "wall_offset_seconds",
 ]

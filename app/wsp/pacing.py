@@ -78,11 +78,16 @@ class Pacer:
         return self._anchor_wall + wall_offset_seconds(event_time_micros, self._anchor_micros,
                                                        self.speedup)
 
-    async def wait_until_due(self, event_time_micros: int) -> float:
-        """Sleep until the event is due; returns the seconds slept (0 when due or speedup 0)."""
+    def delay(self, event_time_micros: int) -> float:
+        """Seconds :meth:`wait_until_due` would sleep now (0 when due or speedup 0): WSP
+        announces its progress before a long sleep (``app.wsp.progress``)."""
         if self.speedup == 0:
             return 0.0
-        delay = self.due_at(event_time_micros) - self._monotonic()
+        return max(0.0, self.due_at(event_time_micros) - self._monotonic())
+
+    async def wait_until_due(self, event_time_micros: int) -> float:
+        """Sleep until the event is due; returns the seconds slept (0 when due or speedup 0)."""
+        delay = self.delay(event_time_micros)
         if delay <= 0:
             return 0.0
         await self._sleep(delay)
