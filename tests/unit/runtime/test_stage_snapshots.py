@@ -19,7 +19,8 @@ from app.runtime.stage_snapshots import (
     write_snapshot,
 )
 
-WHERE: dict[str, Any] = {"owner": "hotpath", "log_id": "fp.hotpath.seq.v1.e0", "stage": "fold", "partition": 2}
+WHERE: dict[str, Any] = {"owner": "hotpath", "log_id": "fp.hotpath.seq.v1.e0", "stage": "fold",
+                         "partition": 2}
 
 
 @pytest.fixture(params=["local", "s3"])
