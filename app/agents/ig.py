@@ -7,12 +7,20 @@ acks; then, in this order, archive the admitted records (``app.ig.archive``), wr
 (append-only segments, then the audit topic, acks awaited), record the dedupe entries. Each step's
 durable output covers a crash before the next one. A publish or store failure is an
 infrastructure failure: it stops the worker (never an ADMIT); bad input never does.
+
+Admitted records go to the output partition numbered like the ingress partition they came from
+(explicit, not left to the partitioner): a watermark record must follow, in the same log, every
+record it covers. WSP's progress (a header on each row, and progress markers, which are never
+admitted, receipted or quarantined) is tracked per (run, ingress partition)
+(``app.ig.watermarks``); after a batch's data acks IG writes a watermark record for each that
+advanced into that traffic partition, awaits its ack, and archives it with the batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +43,13 @@ from app.ig.receipt_log import admitted_receipt_ids, write_segment
 from app.ig.reconcile import INGRESS_HEADER, scan_admitted, tp_key
 from app.ig.restore import take_partition
 from app.ig.run_directory import RunDirectory
+from app.ig.watermarks import (
+    ProgressTracker,
+    header,
+    is_progress_marker,
+    marker_run,
+    watermark_record,
+)
 from app.objectstore.config import open_object_store
 from app.rails.archive import ArchivedRecord, ArchiveStream
 from app.rails.canonical_json import canonical_dumps
@@ -43,6 +58,7 @@ from app.rails.digests import digest_bytes
 from app.rails.envelope import CanonicalEnvelope, dump_envelope, payload_hash
 from app.rails.partition_key import derive_partition_key
 from app.rails.receipts import EbRef, IngestionReceipt
+from app.rails.watermark import PROGRESS_HEADER, TrafficWatermark
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import bootstrap_servers, broker_epoch
 from app.runtime.fail_stop import fail_stop
@@ -53,13 +69,22 @@ from app.sr.ledger import RunLedger
 from app.tables.event_context import as_current
 from app.tables.ig import IG_DEDUPE_TABLE, checkpoint_key
 
-__all__ = ["BATCH_MAX", "POKE_HEADER", "POKE_KEY", "register"]
+__all__ = ["BATCH_MAX", "EMIT_WATERMARKS", "EMIT_WATERMARKS_ENV", "POKE_HEADER", "POKE_KEY",
+           "register"]
 
 _Decided = list[tuple[Any, "Decision", "EbRef | None"]]
 
 logger = logging.getLogger(__name__)
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.02
+
+EMIT_WATERMARKS = False
+"""Whether IG writes watermark records into the traffic log (issue #12). Off until the hot
+path reads them as watermarks: today's hot path parses every traffic record as an envelope and
+would report one as TRIGGER_UNREADABLE. Progress is tracked either way; the lead flips this."""
+EMIT_WATERMARKS_ENV = "FP_IG_EMIT_WATERMARKS"
+"""``1`` switches emission on in a worker process while :data:`EMIT_WATERMARKS` is off (tests
+of the emission start workers as subprocesses, where a patched constant does not reach)."""
 
 
 class _PendingInBatchError(Exception):
@@ -82,11 +107,15 @@ class _Gate:
     directory: RunDirectory
     quota: QuarantineQuota
     generation: str  # the bus generation this worker runs on (app.ig.archive)
+    progress: ProgressTracker
+    emit_watermarks: bool = False
     reconciled: set[int] = field(default_factory=set)
 
     async def process(self, events: Sequence[Any]) -> None:
-        await self.directory.refresh(_run_ids(events))
-        first_of = {}
+        submissions = [ev for ev in events if not _is_poke(ev)
+                       and not is_progress_marker(ev.message.headers, ev.message.value)]
+        await self.directory.refresh(_run_ids(submissions))
+        first_of: dict[int, Any] = {}
         for ev in events:
             first_of.setdefault(ev.message.partition, ev)
         for partition in sorted(first_of.keys() - self.reconciled):
@@ -95,15 +124,53 @@ class _Gate:
             await self._restore(first_of[partition])
             await self._reconcile(first_of[partition])
             self.reconciled.add(partition)
-        decided = await self._decide_and_publish([ev for ev in events if not _is_poke(ev)])
+        decided = await self._decide_and_publish(submissions)
+        self._observe_progress(events, decided)
+        # After the data acks, so a watermark lands behind every record it covers.
+        marks = await self._publish_watermarks() if self.emit_watermarks else []
         # Archive, receipts, dedupe entries, in that order: a crash between two steps leaves
         # admissions that the reconcile re-learns from the bus (re-archiving them and re-emitting
         # the same ADMIT receipt ids), and a wiped bus gets every receipted admission back from
         # the archive; never an ADMIT receipt whose record is lost.
-        await self._archive(decided)
+        await self._archive(decided, marks)
         receipts = await self._receipts(decided)
         await self._write_receipts(decided, receipts)
-        self._remember(decided)
+        self._remember(decided, marks, first_of)
+
+    def _observe_progress(self, events: Sequence[Any], decided: _Decided) -> None:
+        """Note WSP's progress from the batch's markers and rows (a row's counts whatever its
+        verdict: it proves the stream got that far). A malformed one is ignored, and logged."""
+        before = self.progress.malformed
+        for ev in events:
+            message = ev.message
+            if is_progress_marker(message.headers, message.value):
+                self.progress.observe(marker_run(message.headers), message.partition,
+                                      header(message.headers, PROGRESS_HEADER))
+        for ev, decision, _ in decided:
+            raw = header(ev.message.headers, PROGRESS_HEADER)
+            if raw is not None:
+                envelope = getattr(decision, "envelope", None)
+                self.progress.observe(envelope.run_id if envelope is not None else None,
+                                      ev.message.partition, raw)
+        if self.progress.malformed > before:
+            log_event(logger, "ig.progress_malformed", ignored=self.progress.malformed - before,
+                      total=self.progress.malformed)
+
+    async def _publish_watermarks(self) -> list[ArchivedRecord]:
+        """One watermark record per (run, partition) whose progress advanced, into the traffic
+        partition numbered like the ingress one; acks awaited. Their archive lines."""
+        due = self.progress.due()
+        if not due:
+            return []
+        sends = []
+        for watermark in due:
+            key, value, headers = watermark_record(watermark)
+            sends.append(await publish(self.app, self.outputs["traffic"], key, value, headers,
+                                       partition=watermark.partition))
+        acks = await asyncio.gather(*sends)  # raises: fail-stop
+        self.progress.written(due)
+        return [_archived_watermark(w, meta.partition, meta.offset)
+                for w, meta in zip(due, acks, strict=True)]
 
     def _assess(self, ev: Any, overlay: dict[bytes, DedupeEntry | None]) -> Decision:
         policy = self.ctx.profile.policy.ingest
@@ -143,7 +210,8 @@ class _Gate:
                 future = await publish(
                     self.app, self.outputs[decision.stream], decision.partition_key.encode(),
                     dump_envelope(decision.envelope),
-                    {INGRESS_HEADER: str(ev.message.partition).encode()})
+                    {INGRESS_HEADER: str(ev.message.partition).encode()},
+                    partition=ev.message.partition)  # the rule a watermark relies on
                 sends.append((len(decided), future))
             decided.append((ev, decision, None))
         acks = await asyncio.gather(*(future for _, future in sends))  # raises: crash, no ADMIT
@@ -178,8 +246,8 @@ class _Gate:
                 receipts.append(quarantine_receipt(decision, qref, rev, now))
         return receipts
 
-    async def _archive(self, decided: _Decided) -> None:
-        records = []
+    async def _archive(self, decided: _Decided, watermarks: Sequence[ArchivedRecord]) -> None:
+        records = list(watermarks)
         for ev, decision, ref in decided:
             if isinstance(decision, Admit):
                 assert ref is not None
@@ -187,9 +255,19 @@ class _Gate:
                                          decision.envelope, ref, ev.message.partition))
         await write_archive(self.store, self.generation, records)
 
-    def _remember(self, decided: _Decided) -> None:
-        """Dedupe entries of the batch's admissions, then each partition's reconcile checkpoint."""
+    def _remember(self, decided: _Decided, watermarks: Sequence[ArchivedRecord],
+                  first_of: Mapping[int, Any]) -> None:
+        """Dedupe entries of the batch's admissions, then each partition's reconcile checkpoint
+        (past the batch's watermark records too)."""
         checkpoints: dict[int, tuple[Any, dict[str, int]]] = {}
+        for mark in watermarks:
+            ev = first_of.get(mark.ingress_partition)
+            if ev is None:  # not this batch's partition: the reconcile re-archives it if need be
+                continue
+            _, ends = checkpoints.get(mark.ingress_partition, (ev, {}))
+            key = tp_key(self.outputs["traffic"], mark.partition)
+            ends[key] = max(ends.get(key, 0), mark.offset + 1)
+            checkpoints[mark.ingress_partition] = (ev, ends)
         for ev, decision, ref in decided:
             if not isinstance(decision, Admit):
                 continue
@@ -252,7 +330,7 @@ class _Gate:
             ends[tp_key(ref.topic, ref.partition)] = ref.offset + 1
         # Dedupe state lives with the ingress partition that admitted the record.
         own = [(r.envelope, r.eb_ref) for r in restored
-               if r.record.ingress_partition == partition]
+               if r.envelope is not None and r.record.ingress_partition == partition]
         have = await admitted_receipt_ids(self.store, partition)
         missing = self._relearn(ev, own, have)
         await self._emit_recovered(ev, missing)
@@ -317,8 +395,10 @@ class _Gate:
         # Admissions the crash left without a dedupe entry may also lack their archive lines.
         precedence = self.ctx.profile.policy.ingest.partition_key_precedence
         await write_archive(self.store, self.generation, [
-            _archived(self.stream_of[ref.topic], derive_partition_key(env, precedence), env, ref,
-                      partition) for env, ref in fresh])
+            *(_archived(self.stream_of[ref.topic], derive_partition_key(env, precedence), env,
+                        ref, partition) for env, ref in fresh),
+            *(_archived_watermark(TrafficWatermark.model_validate_json(value), ref.partition,
+                                  ref.offset) for ref, _, value in result.watermarks)])
         recovered = self._relearn(ev, fresh, None)
         await self._emit_recovered(ev, recovered)
         as_current(ev)
@@ -340,6 +420,15 @@ def _archived(stream: str, partition_key: str, envelope: CanonicalEnvelope, ref:
         stream="traffic" if stream == "traffic" else "labels", partition=ref.partition,
         offset=ref.offset, partition_key=partition_key, ingress_partition=ingress_partition,
         record=envelope.model_dump(mode="json", exclude_none=True))  # dump_envelope's object
+
+
+def _archived_watermark(watermark: TrafficWatermark, partition: int,
+                        offset: int) -> ArchivedRecord:
+    """The archive line of a watermark record IG wrote (key: the run; ingress partition: the
+    one numbered like its traffic partition)."""
+    return ArchivedRecord(stream="traffic", partition=partition, offset=offset,
+                          partition_key=watermark.run_id, ingress_partition=watermark.partition,
+                          record=watermark.model_dump(mode="json"), kind="watermark")
 
 
 PAYLOADS = default_payload_registry()
@@ -387,7 +476,8 @@ def _receipt_key(decision: Decision) -> bytes:
 
 def register(app: faust.App, ctx: AgentContext) -> None:
     """Declare IG's topics, dedupe table and agent on ``app``."""
-    raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
+    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw",
+                           "partitions": ctx.partitions}
     for name in (Topic.TRAFFIC, Topic.LABELS, Topic.AUDIT):
         app.topic(ctx.topic(name), **raw)  # declared so the worker creates them at start
     store = open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir)
@@ -403,6 +493,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                               window_records=ctx.profile.policy.ingest
                               .quarantine_quota_window_records),
         generation=broker_epoch(ctx.profile) or DURABLE_GENERATION,
+        progress=ProgressTracker(partitions=ctx.partitions),
+        emit_watermarks=EMIT_WATERMARKS or os.environ.get(EMIT_WATERMARKS_ENV) == "1",
     )
 
     @app.on_partitions_revoked.connect

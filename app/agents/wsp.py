@@ -63,7 +63,8 @@ def _emission_micros() -> int:
 
 def register(app: faust.App, ctx: AgentContext) -> None:
     """Declare WSP's checkpoint table and agent on ``app``."""
-    raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
+    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw",
+                           "partitions": ctx.partitions}
     ingress_name = ctx.topic(Topic.INGRESS)
     app.topic(ingress_name, **raw)  # declared so the worker creates it at start
     table = app.Table(WSP_CHECKPOINT_TABLE, partitions=ctx.partitions, key_type=str)

@@ -18,7 +18,9 @@ crash) from clashing with the first copy, and readers keep the first record seen
 (every copy of an offset of one generation holds the same record: IG is the only writer of these
 logs). The archive is written after the broker acked a batch and before its receipts, so every
 ADMIT receipt has its record here; it restores a wiped bus and feeds the offline rebuild
-(:func:`read_run`).
+(:func:`read_run`). The traffic log also holds IG's watermark records (issue #12), archived as
+``kind: "watermark"`` lines at their offsets like any other record; :func:`envelopes_only`
+keeps a reader's view to the admitted events.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from app.rails.archive import ArchivedRecord, ArchiveStream
 from app.rails.canonical_json import canonical_dumps, canonical_loads, sha256_hex
 
 __all__ = ["ARCHIVE_PREFIX", "DURABLE_GENERATION", "GENERATIONS_PREFIX", "GenerationHead",
-           "SegmentName", "parse_segment_key", "read_from", "read_heads",
+           "SegmentName", "envelopes_only", "parse_segment_key", "read_from", "read_heads",
            "read_run", "segment_key", "write_archive", "write_head"]
 
 ARCHIVE_PREFIX = "ig/archive"
@@ -161,9 +163,15 @@ async def read_from(store: ObjectStore, stream: ArchiveStream, partition: int, g
     return await _read(store, (k for k, n in segments if n.last_offset >= start), start)
 
 
+def envelopes_only(records: Iterable[ArchivedRecord]) -> list[ArchivedRecord]:
+    """The admitted events among ``records`` (watermark lines left out), in their order."""
+    return [r for r in records if not r.is_watermark]
+
+
 async def read_run(store: ObjectStore, run_id: str,
                    stream: ArchiveStream = "traffic") -> dict[int, list[ArchivedRecord]]:
-    """One run's records of ``stream`` per partition, in offset order (the offline rebuild).
+    """One run's records of ``stream`` per partition, in offset order (the offline rebuild),
+    watermark records included (filter with :func:`envelopes_only`).
 
     Per partition, the newest generation that holds the run: a generation that restored the
     run holds all of it, one that did not (the run had drained) holds none of it.

@@ -9,13 +9,18 @@ from that checkpoint to the log end and returns the admissions of that ingress p
 the agent records before it admits anything new, together with the ADMIT receipt the crash may
 have lost (receipt ids are deterministic: a receipt written twice is one receipt).
 Bounded: only records after the checkpoint.
+
+IG's watermark records (``fp-watermark`` header, issue #12) carry the same ingress header: the
+scan returns those of its ingress partition too, so the agent archives any that a crash left
+out of the archive (a restore must put them back at their offsets).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -24,8 +29,9 @@ from app.ig.admission import DedupeEntry
 from app.rails.dedupe_key import dedupe_key
 from app.rails.envelope import CanonicalEnvelope, parse_envelope, payload_hash
 from app.rails.receipts import EbRef
+from app.rails.watermark import WATERMARK_HEADER
 
-__all__ = ["INGRESS_HEADER", "ScanResult", "scan_admitted", "tp_key"]
+__all__ = ["INGRESS_HEADER", "ScanResult", "scan_admitted", "sort_scanned", "tp_key"]
 
 INGRESS_HEADER = "fp-ingress"
 _SCAN_TIMEOUT_S = 60.0
@@ -37,6 +43,8 @@ class ScanResult:
 
     entries: dict[bytes, tuple[DedupeEntry, CanonicalEnvelope]]
     ends: dict[str, int]  # "topic|partition" -> next offset
+    watermarks: list[tuple[EbRef, bytes, bytes]] = field(default_factory=list)
+    """Watermark records of the ingress partition: (position, key, value), in log order."""
 
 
 def tp_key(topic: str, partition: int) -> str:
@@ -50,6 +58,7 @@ async def scan_admitted(bootstrap_servers: list[str], starts: Mapping[TopicParti
                                 group_id=None, max_poll_records=5000)
     await consumer.start()
     entries: dict[bytes, tuple[DedupeEntry, CanonicalEnvelope]] = {}
+    watermarks: list[tuple[EbRef, bytes, bytes]] = []
     try:
         tps = list(starts)
         consumer.assign(tps)
@@ -63,14 +72,28 @@ async def scan_admitted(bootstrap_servers: list[str], starts: Mapping[TopicParti
                 batches = await consumer.getmany(*todo, timeout_ms=500)
                 for tp, records in batches.items():
                     for r in records:
-                        if dict(r.headers).get(INGRESS_HEADER) == wanted and r.value:
-                            _learn(entries, r.value, EbRef(topic=tp.topic, partition=tp.partition,
-                                                           offset=r.offset))
+                        sort_scanned(entries, watermarks, tp, r, wanted)
                     if records and records[-1].offset + 1 >= ends[tp]:
                         todo.discard(tp)
     finally:
         await consumer.stop()
-    return ScanResult(entries, {tp_key(tp.topic, tp.partition): ends[tp] for tp in ends})
+    return ScanResult(entries, {tp_key(tp.topic, tp.partition): ends[tp] for tp in ends},
+                      watermarks)
+
+
+def sort_scanned(entries: dict[bytes, tuple[DedupeEntry, CanonicalEnvelope]],
+                 watermarks: list[tuple[EbRef, bytes, bytes]], tp: TopicPartition,
+                 record: Any, wanted: bytes) -> None:
+    """File one consumed record of ``tp`` if it is ingress partition ``wanted``'s: a watermark
+    record (by its header) with the watermarks, an admitted envelope with the entries."""
+    headers = dict(record.headers or ())
+    if headers.get(INGRESS_HEADER) != wanted or not record.value:
+        return
+    ref = EbRef(topic=tp.topic, partition=tp.partition, offset=record.offset)
+    if WATERMARK_HEADER in headers:
+        watermarks.append((ref, record.key or b"", record.value))
+    else:
+        _learn(entries, record.value, ref)
 
 
 def _learn(entries: dict[bytes, tuple[DedupeEntry, CanonicalEnvelope]], value: bytes,

@@ -19,6 +19,8 @@ the partition was taken on (``ig/generations/``):
 
 A record that lands at another offset than the archive says (only possible after a double
 failure left a gap in the archive) is counted as shifted and archived where it now is.
+Watermark records (``kind: "watermark"``) are republished like envelopes, with the headers IG
+gave them, so every later offset stays where it was.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from app.rails.archive import ArchivedRecord, ArchiveStream
 from app.rails.canonical_json import canonical_dumps
 from app.rails.envelope import CanonicalEnvelope, parse_envelope
 from app.rails.receipts import EbRef
+from app.rails.watermark import WATERMARK_HEADER
 
-__all__ = ["LogEnds", "Publish", "RestoreResult", "Restored", "RunIsOpen", "archived_value",
-           "take_partition"]
+__all__ = ["LogEnds", "Publish", "RestoreResult", "Restored", "RunIsOpen", "archived_headers",
+           "archived_value", "take_partition"]
 
 Publish = Callable[[str, bytes, bytes, dict[str, bytes], int], Awaitable[Awaitable[RecordMetadata]]]
 """(topic, key, value, headers, partition) -> awaitable of the broker's ack."""
@@ -55,7 +58,8 @@ class Restored:
     """One archived record back on the bus."""
 
     record: ArchivedRecord
-    envelope: CanonicalEnvelope
+    envelope: CanonicalEnvelope | None
+    """None for a watermark record."""
     eb_ref: EbRef
 
     @property
@@ -74,7 +78,8 @@ class RestoreResult:
 
 
 def archived_value(record: ArchivedRecord) -> tuple[bytes, CanonicalEnvelope]:
-    """The bytes IG published for ``record`` and their envelope (checked: the archive is input).
+    """The bytes IG published for an envelope ``record`` and their envelope (checked: the
+    archive is input).
 
     Raises:
         ArchiveCorruptError: the archived record is no longer a valid envelope.
@@ -87,13 +92,27 @@ def archived_value(record: ArchivedRecord) -> tuple[bytes, CanonicalEnvelope]:
     return value, envelope
 
 
+def archived_headers(record: ArchivedRecord) -> dict[str, bytes]:
+    """The headers IG published ``record`` with (a watermark's mark, the ingress partition)."""
+    headers = {INGRESS_HEADER: str(record.ingress_partition).encode()}
+    if record.is_watermark:
+        headers = {WATERMARK_HEADER: b"1", **headers}
+    return headers
+
+
+def _published(record: ArchivedRecord) -> tuple[bytes, CanonicalEnvelope | None]:
+    if record.is_watermark:  # validated as a TrafficWatermark when the line was read
+        return canonical_dumps(record.record), None
+    return archived_value(record)
+
+
 async def _republish(records: list[ArchivedRecord], topic: str, partition: int,
                      publish: Publish) -> list[Restored]:
     pending = []
     for record in records:
-        value, envelope = archived_value(record)
-        headers = {INGRESS_HEADER: str(record.ingress_partition).encode()}
-        ack = await publish(topic, record.partition_key.encode(), value, headers, partition)
+        value, envelope = _published(record)
+        ack = await publish(topic, record.partition_key.encode(), value,
+                            archived_headers(record), partition)
         pending.append((record, envelope, ack))
     metas = await asyncio.gather(*(ack for _, _, ack in pending))  # raises: fail-stop
     return [Restored(record, envelope, EbRef(topic=m.topic, partition=m.partition,

@@ -3,20 +3,28 @@
 IG is the only writer of ``fp.bus.traffic.v1`` and ``fp.bus.labels.v1``, so the archive of its
 admissions (``ig/archive/``, append-only segments by run, stream and partition) is a complete
 copy of those logs: it restores them onto a wiped bus in their original order and offsets, and it
-is what the offline feature rebuild reads. ``record`` is the canonical envelope object whose
-canonical JSON is byte-for-byte the value IG published (``dump_envelope``).
+is what the offline feature rebuild reads. ``record`` is the canonical object whose canonical
+JSON is byte-for-byte the value IG published: an envelope (``dump_envelope``), or, with
+``kind: "watermark"``, a :class:`~app.rails.watermark.TrafficWatermark` (issue #12). Watermark
+records are part of the traffic log: a restore that left them out would shift every later
+offset. ``kind`` defaults to ``"envelope"``, so lines written before it existed still read.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
-__all__ = ["ArchiveStream", "ArchivedRecord"]
+from app.rails.watermark import TrafficWatermark
+
+__all__ = ["ArchiveKind", "ArchiveStream", "ArchivedRecord"]
 
 ArchiveStream = Literal["traffic", "labels"]
 """Which of IG's output logs a record was admitted to (``Admit.stream``)."""
+
+ArchiveKind = Literal["envelope", "watermark"]
+"""What a line's ``record`` is: an admitted envelope, or a watermark record IG wrote."""
 
 _Offset = Annotated[int, Strict(), Field(ge=0)]
 
@@ -32,8 +40,23 @@ class ArchivedRecord(BaseModel):
     partition_key: str = Field(min_length=1, description="The record key IG stamped.")
     ingress_partition: _Offset = Field(
         description="The ingress partition whose submission IG admitted (dedupe state owner).")
-    record: dict[str, Any] = Field(description="The canonical envelope as published.")
+    record: dict[str, Any] = Field(
+        description="The canonical object as published: an envelope, or a watermark record.")
+    kind: ArchiveKind = Field(
+        default="envelope",
+        description="What `record` is; absent on lines written before watermarks existed.")
+
+    @model_validator(mode="after")
+    def _watermark_is_one(self) -> ArchivedRecord:
+        if self.kind == "watermark":
+            TrafficWatermark.model_validate(self.record)  # a watermark line holds a valid one
+        return self
 
     @property
     def run_id(self) -> str:
+        """The run the record belongs to (envelopes and watermarks both name it)."""
         return str(self.record["run_id"])
+
+    @property
+    def is_watermark(self) -> bool:
+        return self.kind == "watermark"

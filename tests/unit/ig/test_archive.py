@@ -6,9 +6,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+from pydantic import ValidationError
 
 from app.ig.archive import (
     GenerationHead,
+    envelopes_only,
     parse_segment_key,
     read_from,
     read_heads,
@@ -21,7 +23,9 @@ from app.ig.errors import ArchiveCorruptError
 from app.ig.restore import archived_value
 from app.objectstore import LocalObjectStore
 from app.rails.archive import ArchivedRecord
+from app.rails.canonical_json import canonical_dumps, canonical_loads
 from app.rails.envelope import dump_envelope
+from app.rails.watermark import TrafficWatermark
 from tests.factories import make_envelope, make_pins
 
 
@@ -103,3 +107,43 @@ async def test_read_run_takes_the_newest_generation_holding_the_run(
     records = (await read_run(store, _record(0, 0).run_id))[0]
     assert [r.offset for r in records] == [0, 1, 2]
     assert [h.generation for h in await read_heads(store, 0)] == ["aaaa", "bbbb"]
+
+
+def _watermark(offset: int, *, partition: int = 0, run: str = "run-1",
+               final: bool = False) -> ArchivedRecord:
+    mark = TrafficWatermark(run_id=_record(0, 0, run=run).run_id, partition=partition,
+                            partitions=4, final=final,
+                            watermark_ts_utc=None if final else "2025-03-01T00:00:00.000000Z")
+    return ArchivedRecord(stream="traffic", partition=partition, offset=offset,
+                          partition_key=mark.run_id, ingress_partition=partition,
+                          record=mark.model_dump(mode="json"), kind="watermark")
+
+
+def test_a_line_written_before_watermarks_reads_as_an_envelope() -> None:
+    line = _record(2, 7).model_dump(mode="json")
+    del line["kind"]
+    old = ArchivedRecord.model_validate(canonical_loads(canonical_dumps(line)))
+    assert old.kind == "envelope" and not old.is_watermark and old == _record(2, 7)
+
+
+def test_a_watermark_line_round_trips_and_names_its_run() -> None:
+    mark = _watermark(4, final=True)
+    again = ArchivedRecord.model_validate(canonical_loads(canonical_dumps(
+        mark.model_dump(mode="json"))))
+    assert again == mark and again.is_watermark and again.run_id == _record(0, 0).run_id
+    assert TrafficWatermark.model_validate(again.record).final
+
+
+def test_a_watermark_line_must_hold_a_watermark() -> None:
+    with pytest.raises(ValidationError):
+        ArchivedRecord(stream="traffic", partition=0, offset=0, partition_key="k",
+                       ingress_partition=0, record=_record(0, 0).record, kind="watermark")
+
+
+async def test_read_run_returns_watermarks_at_their_offsets(store: LocalObjectStore) -> None:
+    await write_archive(store, GEN, [_record(0, 0), _watermark(1), _record(1, 2),
+                                     _watermark(3, final=True)])
+    records = (await read_run(store, _record(0, 0).run_id))[0]
+    assert [(r.offset, r.kind) for r in records] == [
+        (0, "envelope"), (1, "watermark"), (2, "envelope"), (3, "watermark")]
+    assert [r.offset for r in envelopes_only(records)] == [0, 2]

@@ -15,10 +15,13 @@ from aiokafka import TopicPartition
 from aiokafka.structs import RecordMetadata
 
 from app.ig.archive import read_from, read_heads, write_archive
+from app.ig.reconcile import INGRESS_HEADER
 from app.ig.restore import RestoreResult, take_partition
+from app.ig.watermarks import watermark_headers
 from app.objectstore import LocalObjectStore
 from app.rails.archive import ArchivedRecord
 from app.rails.envelope import dump_envelope
+from app.rails.watermark import WATERMARK_HEADER, TrafficWatermark
 from tests.factories import make_envelope, make_pins
 
 TOPICS = {"traffic": "t.traffic", "labels": "t.labels"}
@@ -30,6 +33,7 @@ class MemoryBus:
 
     def __init__(self) -> None:
         self.logs: dict[tuple[str, int], list[bytes]] = {}
+        self.headers: dict[tuple[str, int], list[dict[str, bytes]]] = {}
 
     async def log_ends(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         return {tp: len(self.logs.get((tp.topic, tp.partition), [])) for tp in tps}
@@ -38,6 +42,7 @@ class MemoryBus:
                       partition: int) -> Awaitable[RecordMetadata]:
         log = self.logs.setdefault((topic, partition), [])
         log.append(value)
+        self.headers.setdefault((topic, partition), []).append(headers)
         meta = RecordMetadata(topic, partition, TopicPartition(topic, partition), len(log) - 1,
                               0, None, 0)
 
@@ -135,3 +140,35 @@ async def test_a_lost_tail_on_the_same_generation_is_republished(
     assert [r.eb_ref.offset for r in result.restored] == [2, 3] and result.head is None
     again = await _take(store, bus, "durable", set(), known_traffic_end=4)
     assert again.restored == []  # whole again: nothing read, nothing republished
+
+
+def _watermark(offset: int, run: str = "run-1", *, final: bool = False) -> ArchivedRecord:
+    mark = TrafficWatermark(run_id=_record(0, 0, run=run).run_id, partition=0, partitions=2,
+                            final=final,
+                            watermark_ts_utc=None if final else "2025-03-01T00:00:00.000000Z")
+    return ArchivedRecord(stream="traffic", partition=0, offset=offset, partition_key=mark.run_id,
+                          ingress_partition=0, record=mark.model_dump(mode="json"),
+                          kind="watermark")
+
+
+async def test_watermark_records_come_back_at_their_offsets_with_their_headers(
+        store: LocalObjectStore) -> None:
+    """#12: the traffic log holds IG's watermark records; a restore that dropped them would
+    shift every record after them."""
+    await _take(store, MemoryBus(), OLD, set())
+    records = [_record(0, 0), _watermark(1), _record(1, 2), _record(2, 3),
+               _watermark(4, final=True)]
+    await write_archive(store, OLD, records)
+    bus = MemoryBus()
+    result = await _take(store, bus, NEW, {records[0].run_id})
+    assert [r.eb_ref.offset for r in result.restored] == [0, 1, 2, 3, 4]
+    assert not any(r.shifted for r in result.restored)
+    assert [r.envelope is None for r in result.restored] == [False, True, False, False, True]
+    log = bus.logs[("t.traffic", 0)]
+    assert [TrafficWatermark.model_validate_json(log[i]) for i in (1, 4)] == [
+        TrafficWatermark.model_validate(records[i].record) for i in (1, 4)]
+    headers = bus.headers[("t.traffic", 0)]
+    assert [WATERMARK_HEADER in h for h in headers] == [False, True, False, False, True]
+    assert all(h[INGRESS_HEADER] == b"0" for h in headers)
+    assert headers[1] == watermark_headers(0)  # exactly as IG wrote it
+    assert await read_from(store, "traffic", 0, NEW) == records
