@@ -1,9 +1,9 @@
-"""What the hot path already decided on a traffic partition, read back from ``fp.bus.rtdl.v1``.
+"""What the hot path already decided on a seq partition, read back from ``fp.bus.rtdl.v1``.
 
-Decisions are published to the rtdl partition with the trigger's partition number, so one rtdl
-partition answers for one traffic partition. After a crash or a rebalance the new owner reads
-it to learn which triggers already have their decision (and with which outcome, which the
-feature state needs): those are folded in without a second decision.
+Decisions are published to the rtdl partition numbered like the ``fp.hotpath.seq.v1`` partition
+whose runs they belong to, so one rtdl partition answers for the runs of one seq partition.
+After a crash or a rebalance the new owner reads it to learn which triggers already have their
+decision: those are folded in without a second decision.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ __all__ = ["scan_decided"]
 
 
 async def scan_decided(bootstrap: list[str], rtdl_topic: str, traffic_topic: str,
-                       partition: int) -> dict[int, DecisionOutcome]:
-    """Traffic offset -> outcome for every decision on the partition's rtdl twin."""
-    decided: dict[int, DecisionOutcome] = {}
+                       partition: int) -> dict[tuple[int, int], DecisionOutcome]:
+    """Trigger (traffic partition, offset) -> outcome for every decision on rtdl ``partition``."""
+    decided: dict[tuple[int, int], DecisionOutcome] = {}
     for record in await read_partition(bootstrap, rtdl_topic, partition):
         try:
             body = orjson.loads(record.value or b"")
@@ -28,6 +28,7 @@ async def scan_decided(bootstrap: list[str], rtdl_topic: str, traffic_topic: str
         if not isinstance(body, dict) or body.get("record_type") != "decision":
             continue
         ref = body.get("trigger", {}).get("eb_ref", {})
-        if ref.get("topic") == traffic_topic and ref.get("partition") == partition:
-            decided[int(ref["offset"])] = DecisionOutcome(body["outcome"])
+        if ref.get("topic") == traffic_topic:
+            decided[(int(ref["partition"]), int(ref["offset"]))] = DecisionOutcome(
+                body["outcome"])
     return decided

@@ -1,27 +1,39 @@
 """The hot path of one worker, as plain Python: admitted traffic in, decisions and anomalies out.
 
-``HotPath.step`` takes one traffic record (bytes + where it sits on the bus) and what the worker
-knows right now (posture, resolved bundle), and returns the decision to emit, an anomaly to
-report, or nothing (a follow-up event that only updates state, or a trigger already decided
-before a crash: it is folded in with its recorded outcome and not decided again). The faust agent,
-the rebuild after a rebalance and the offline replay all drive this same object, so they cannot
-disagree. State is kept per (run_id, partition): nothing crosses runs.
+``HotPath.offer`` takes one traffic record (bytes + where it sits on the traffic log) and what
+the worker knows right now (posture, resolved bundle), and returns what the record *released*:
+decisions to emit, anomalies to report. Each run is one fold over all of its traffic partitions
+(issue #12): its events wait in a :class:`~app.hotpath.sequencer.RunSequencer` until the run's
+watermark passes them, and are applied in event-time order, so a trigger's snapshot sees exactly
+the run's events before it, whatever the partition count, the worker count or the arrival
+interleaving. A trigger already decided before a crash (``decided``) is folded in and not
+decided again. The faust agent, the rebuild after a rebalance and the offline replay all drive
+this same object, so they cannot disagree. Nothing crosses runs.
+
+Records reach a run's fold once each in their partition's order; a record delivered again (its
+traffic offset at or below the last one applied from that partition) is skipped.
 
 An event the shard's clock held (a lone event far ahead, see ``app.hotpath.event_clock``) or an
 authorisation too old to retain (``not_retained``) is still decided and applied; it is counted
 per shard (``fp_hotpath_event_time_events`` in the worker's metrics) and logged as one structured
-line each time a shard's count reaches a power of two (bounded log volume).
+line each time a shard's count reaches a power of two (bounded log volume). Late events (behind
+their partition's watermark) are counted in ``late_events``; a late trigger's decision carries
+``LATE_TRIGGER``.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+
+import orjson
+from pydantic import ValidationError
 
 from app.df.decide import DecideInputs, decide
 from app.df.policy import DecisionPolicy
+from app.hotpath.sequencer import FINAL_US, Released, RunSequencer
 from app.hotpath.shard import Shard
 from app.hotpath.traffic import (
     TRIGGER_EVENT_TYPE,
@@ -29,20 +41,25 @@ from app.hotpath.traffic import (
     UnreadableTrafficError,
     parse_traffic,
 )
+from app.ofp.snapshot import build_snapshot
 from app.rails.anomaly import HotPathAnomaly, hot_path_anomaly
-from app.rails.decision import DecisionOutcome, DecisionRecord, TriggerRef
+from app.rails.decision import DecisionOutcome, DecisionRecord, FeatureSnapshot, TriggerRef
 from app.rails.payloads import AuthRequestV1
 from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.reason_codes import ReasonCode
 from app.rails.receipts import EbRef
-from app.rails.timefmt import epoch_micros_to_ts
+from app.rails.timefmt import epoch_micros_to_ts, ts_to_epoch_micros
+from app.rails.watermark import TrafficWatermark
 from app.registry.resolver import Resolution
 from app.runtime.structured_log import log_event
 
-__all__ = ["DecisionContext", "HotPath", "StepResult", "live_engines"]
+__all__ = ["DecidedMap", "DecisionContext", "HotPath", "RunFold", "StepResult", "live_engines"]
 
 logger = logging.getLogger(__name__)
+
+DecidedMap = MutableMapping[tuple[int, int], DecisionOutcome]
+"""Trigger (traffic partition, offset) -> the outcome already on rtdl (popped when folded in)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,78 +76,172 @@ class StepResult:
     decision: DecisionRecord | None = None
     anomaly: HotPathAnomaly | None = None
     already_decided: bool = False
+    late: bool = False
+
+
+@dataclass
+class RunFold:
+    """One run's fold: the sequencer in front of the run's feature and graph state."""
+
+    run_id: str
+    shard: Shard
+    sequencer: RunSequencer[TrafficEvent] = field(default_factory=RunSequencer)
+    next_offset: dict[int, int] = field(default_factory=dict)  # traffic partition -> next
+    watermarks: int = 0
+
+    def fresh(self, eb_ref: EbRef) -> bool:
+        """Whether the record is new from its partition (and note it as seen)."""
+        if eb_ref.offset < self.next_offset.get(eb_ref.partition, 0):
+            return False
+        self.next_offset[eb_ref.partition] = eb_ref.offset + 1
+        return True
 
 
 class HotPath:
-    """Per-(run, partition) shards plus the decision function."""
+    """Per-run folds (keyed by the lane, i.e. the input partition, that carries the run) plus
+    the decision function."""
 
     def __init__(self, policy: DecisionPolicy, policy_rev: PolicyRev) -> None:
         self.policy = policy
         self.policy_rev = policy_rev
         self._lateness_us = int(policy.allowed_lateness_s * 1_000_000)
         self._clock_advance_us = int(policy.max_clock_advance_s * 1_000_000)
-        self._shards: dict[tuple[str, int], Shard] = {}
+        self._folds: dict[tuple[int, str], RunFold] = {}
         _LIVE.add(self)
 
-    def step(self, raw: bytes, eb_ref: EbRef, ctx: DecisionContext, *,
-             run_known: Callable[[str], bool],
-             prior: DecisionOutcome | None = None) -> StepResult:
-        """Process one admitted traffic record; ``prior`` = its already-emitted outcome."""
+    def offer(self, raw: bytes, eb_ref: EbRef, ctx: DecisionContext, *,
+              run_known: Callable[[str], bool], watermark: bool = False,
+              decided: DecidedMap | None = None, lane: int = 0) -> list[StepResult]:
+        """Take one traffic record; returns the results of every event it released.
+
+        Args:
+            eb_ref: where the record sits on the traffic log (its provenance).
+            watermark: the record carries the watermark header (``app.rails.watermark``).
+            decided: triggers already decided (popped as they are folded in).
+            lane: the input partition that carries the run here (state is dropped by lane).
+        """
+        if watermark:
+            return self._offer_watermark(raw, eb_ref, ctx, run_known, decided, lane)
         try:
             event = parse_traffic(raw, eb_ref)
         except UnreadableTrafficError as exc:
-            return StepResult(anomaly=hot_path_anomaly("df", ReasonCode.TRIGGER_UNREADABLE,
-                                                       eb_ref, str(exc)))
+            return [StepResult(anomaly=hot_path_anomaly("df", ReasonCode.TRIGGER_UNREADABLE,
+                                                        eb_ref, str(exc)))]
         envelope = event.envelope
         if not run_known(envelope.run_id):
-            return StepResult(anomaly=hot_path_anomaly(
+            return [StepResult(anomaly=hot_path_anomaly(
                 "df", ReasonCode.TRIGGER_RUN_UNKNOWN, eb_ref, "run is not READY in SR's ledger",
-                event_id=envelope.event_id, run_id=envelope.run_id))
-        shard = self._shard(envelope.run_id, eb_ref)
-        payload = event.payload
-        if envelope.event_type != TRIGGER_EVENT_TYPE or not isinstance(payload, AuthRequestV1):
-            _apply(shard, event)
-            return StepResult()
-        if prior is not None:
-            _apply(shard, event, prior)
-            return StepResult(already_decided=True)
-        snapshot = shard.snapshot(event, payload, ctx.posture)
-        record = decide(DecideInputs(
-            pins=envelope.pins(),
-            trigger=TriggerRef(event_id=envelope.event_id, event_type=envelope.event_type,
-                               ts_utc=envelope.ts_utc, eb_ref=eb_ref),
-            subject={"card_id": payload.card_id, "account_id": payload.account_id,
-                     "merchant_id": payload.merchant_id, "flow_id": payload.flow_id},
-            snapshot=snapshot, posture=ctx.posture, posture_reasons=ctx.posture_reasons,
-            resolution=ctx.resolution, policy=self.policy, policy_rev=self.policy_rev))
-        _apply(shard, event, record.outcome)
-        return StepResult(decision=record)
+                event_id=envelope.event_id, run_id=envelope.run_id))]
+        fold = self._fold(lane, envelope.run_id)
+        if not fold.fresh(eb_ref):
+            return []
+        released = fold.sequencer.offer_event(eb_ref.partition, event.ts_us, envelope.event_id,
+                                              envelope.event_type, event)
+        return self._apply_released(fold, released, ctx, decided)
 
-    def _shard(self, run_id: str, eb_ref: EbRef) -> Shard:
-        key = (run_id, eb_ref.partition)
-        shard = self._shards.get(key)
-        if shard is None:
-            shard = Shard(run_id, eb_ref.topic, eb_ref.partition,
-                          allowed_lateness_us=self._lateness_us,
+    def _offer_watermark(self, raw: bytes, eb_ref: EbRef, ctx: DecisionContext,
+                         run_known: Callable[[str], bool], decided: DecidedMap | None,
+                         lane: int) -> list[StepResult]:
+        try:
+            mark = TrafficWatermark.model_validate(orjson.loads(raw))
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            return [StepResult(anomaly=hot_path_anomaly(
+                "df", ReasonCode.TRIGGER_UNREADABLE, eb_ref,
+                f"watermark record invalid: {str(exc)[:200]}"))]
+        if mark.partition != eb_ref.partition or not run_known(mark.run_id):
+            # Not where IG writes it, or for a run this worker cannot decide: it must not move
+            # any fold (a misplaced watermark would release events early).
+            return [StepResult(anomaly=hot_path_anomaly(
+                "df", ReasonCode.TRIGGER_UNREADABLE, eb_ref,
+                f"watermark for partition {mark.partition} (run {mark.run_id}) read from "
+                f"partition {eb_ref.partition}, or its run is not READY", run_id=mark.run_id))]
+        fold = self._fold(lane, mark.run_id)
+        if not fold.fresh(eb_ref):
+            return []
+        fold.watermarks += 1
+        at_us = FINAL_US if mark.final or mark.watermark_ts_utc is None else ts_to_epoch_micros(
+            mark.watermark_ts_utc)
+        released = fold.sequencer.offer_watermark(eb_ref.partition, mark.partitions, at_us)
+        return self._apply_released(fold, released, ctx, decided)
+
+    def _apply_released(self, fold: RunFold, released: list[Released[TrafficEvent]],
+                        ctx: DecisionContext, decided: DecidedMap | None) -> list[StepResult]:
+        results: list[StepResult] = []
+        shard = fold.shard
+        for item in released:
+            event = item.item
+            payload = event.payload
+            envelope = event.envelope
+            if envelope.event_type != TRIGGER_EVENT_TYPE or not isinstance(payload,
+                                                                             AuthRequestV1):
+                _apply(shard, event)
+                continue
+            ref = event.eb_ref
+            prior = None if decided is None else decided.pop((ref.partition, ref.offset), None)
+            if prior is not None:
+                _apply(shard, event, prior)
+                results.append(StepResult(already_decided=True, late=item.late))
+                continue
+            snapshot = shard.snapshot(event, payload, ctx.posture)
+            reasons = ctx.posture_reasons
+            if item.late:  # not every event before it was applied: say so, never decide less
+                snapshot = _incomplete(snapshot)
+                reasons = (*reasons, LATE_TRIGGER)
+            record = decide(DecideInputs(
+                pins=envelope.pins(),
+                trigger=TriggerRef(event_id=envelope.event_id, event_type=envelope.event_type,
+                                   ts_utc=envelope.ts_utc, eb_ref=ref),
+                subject={"card_id": payload.card_id, "account_id": payload.account_id,
+                         "merchant_id": payload.merchant_id, "flow_id": payload.flow_id},
+                snapshot=snapshot, posture=ctx.posture, posture_reasons=reasons,
+                resolution=ctx.resolution, policy=self.policy, policy_rev=self.policy_rev))
+            _apply(shard, event, record.outcome)
+            results.append(StepResult(decision=record, late=item.late))
+        return results
+
+    def _fold(self, lane: int, run_id: str) -> RunFold:
+        key = (lane, run_id)
+        fold = self._folds.get(key)
+        if fold is None:
+            shard = Shard(run_id, "", 0, allowed_lateness_us=self._lateness_us,
                           max_clock_advance_us=self._clock_advance_us)
-            self._shards[key] = shard
-        return shard
+            fold = self._folds[key] = RunFold(run_id=run_id, shard=shard)
+        return fold
 
     def event_time_counts(self) -> dict[str, int]:
-        """Over this worker's shards: events the clocks held, auth events not retained."""
-        shards = list(self._shards.values())
-        return {"clock_held": sum(s.clock.held for s in shards),
-                "not_retained": sum(s.not_retained for s in shards)}
+        """Over this worker's folds: events the clocks held, auth events not retained, events
+        behind their partition's watermark, events waiting for the watermark."""
+        folds = list(self._folds.values())
+        return {"clock_held": sum(f.shard.clock.held for f in folds),
+                "not_retained": sum(f.shard.not_retained for f in folds),
+                "late": sum(f.sequencer.late_events for f in folds),
+                "pending": sum(f.sequencer.pending for f in folds)}
+
+    def folds(self, run_id: str | None = None) -> list[RunFold]:
+        """This worker's folds (of one run, if given), in (lane, run) order."""
+        return [f for (_, r), f in sorted(self._folds.items()) if run_id in (None, r)]
 
     def shards(self, run_id: str | None = None) -> list[Shard]:
-        """This worker's shards (of one run, if given), in (run, partition) order."""
-        return [s for (r, _), s in sorted(self._shards.items()) if run_id in (None, r)]
+        """This worker's shards (one per run it folds), in (lane, run) order."""
+        return [f.shard for f in self.folds(run_id)]
 
-    def drop_partitions(self, partitions: Iterable[int]) -> None:
-        """Forget the state of partitions this worker no longer owns (rebuilt if they return)."""
-        gone = set(partitions)
-        for key in [k for k in self._shards if k[1] in gone]:
-            del self._shards[key]
+    def drop_lanes(self, lanes: Iterable[int]) -> None:
+        """Forget the runs of lanes this worker no longer owns (rebuilt if they return)."""
+        gone = set(lanes)
+        for key in [k for k in self._folds if k[0] in gone]:
+            del self._folds[key]
+
+
+LATE_TRIGGER = "LATE_TRIGGER"
+"""Reason code of a trigger that arrived behind its partition's watermark (issue #12)."""
+
+
+def _incomplete(snapshot: FeatureSnapshot) -> FeatureSnapshot:
+    """The same snapshot marked incomplete (its hash covers ``complete``, so it is rebuilt)."""
+    return build_snapshot(
+        feature_sets=tuple((ref.name, ref.version) for ref in snapshot.feature_sets),
+        as_of=snapshot.as_of, values=snapshot.values, input_basis=snapshot.input_basis,
+        graph_version=snapshot.graph_version, complete=False)
 
 
 _LIVE: weakref.WeakSet[HotPath] = weakref.WeakSet()

@@ -3,9 +3,10 @@
 Replay determinism (DESIGN section 10): the same input offsets with the same pinned posture and
 bundle give byte-identical decisions. This module consumes the traffic topic from the beginning
 in a new consumer group (committing as it goes, like any consumer), drives the very same
-``HotPath`` the worker runs, and returns the canonical decision bytes in (partition, offset)
-order. :func:`stream_digest` digests such a list; :func:`decision_stream` extracts the same
-list from records read back from ``fp.bus.rtdl.v1``, so the two can be compared.
+``HotPath`` the worker runs (one event-time fold per run over all partitions), and returns the
+canonical decision bytes in their triggers' (partition, offset) order. :func:`stream_digest`
+digests such a list; :func:`decision_stream` extracts the same list from records read back from
+``fp.bus.rtdl.v1``, so the two can be compared.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.profiles.loader import Profile
 from app.rails.canonical_json import canonical_dumps, sha256_hex
 from app.rails.posture import Posture
 from app.rails.receipts import EbRef
+from app.rails.watermark import is_watermark_record
 from app.registry.store import RegistryStore
 from app.runtime.bus_address import bootstrap_servers
 from app.runtime.degrade_monitor import pinned_context
@@ -65,20 +67,37 @@ async def _consume_all(bootstrap: list[str], topic: str, partitions: int, group_
     return by_partition
 
 
+_CHUNK = 500
+
+
 def _replay_records(by_partition: dict[int, list[ConsumerRecord[bytes, bytes]]], topic: str,
                     engine: HotPath, context: DecisionContext,
                     run_known: Callable[[str], bool]) -> ReplayResult:
-    decisions: list[bytes] = []
+    """Feed the partitions to the fold round-robin, ``_CHUNK`` records at a time (any
+    interleaving gives the same decisions; this one keeps the fold's buffer small)."""
+    keyed: list[tuple[int, int, bytes]] = []
     events = anomalies = 0
-    for partition in sorted(by_partition):
-        for record in by_partition[partition]:
-            ref = EbRef(topic=topic, partition=partition, offset=record.offset)
-            result = engine.step(record.value or b"", ref, context, run_known=run_known)
-            events += 1
-            anomalies += result.anomaly is not None
-            if result.decision is not None:
-                decisions.append(canonical_dumps(result.decision.model_dump(mode="json")))
-    return ReplayResult(decisions=decisions, events=events, anomalies=anomalies)
+    cursors = dict.fromkeys(sorted(by_partition), 0)
+    while cursors:
+        for partition in list(cursors):
+            records = by_partition[partition]
+            start = cursors[partition]
+            for record in records[start:start + _CHUNK]:
+                ref = EbRef(topic=topic, partition=partition, offset=record.offset)
+                watermark = is_watermark_record(record.headers)
+                events += not watermark
+                for result in engine.offer(record.value or b"", ref, context,
+                                           run_known=run_known, watermark=watermark):
+                    anomalies += result.anomaly is not None
+                    if result.decision is not None:
+                        trigger = result.decision.trigger.eb_ref
+                        keyed.append((trigger.partition, trigger.offset, canonical_dumps(
+                            result.decision.model_dump(mode="json"))))
+            cursors[partition] = start + _CHUNK
+            if cursors[partition] >= len(records):
+                del cursors[partition]
+    keyed.sort(key=lambda item: item[:2])
+    return ReplayResult(decisions=[d for _, _, d in keyed], events=events, anomalies=anomalies)
 
 
 def decision_stream(values: Iterable[bytes]) -> list[bytes]:
@@ -112,7 +131,7 @@ async def replay_profile(profile: Profile, *, group_id: str, posture: Posture,
         servers = bootstrap_servers(profile)
         by_partition = await _consume_all(servers, traffic, partitions, group_id, timeout_s)
         run_ids = {orjson.loads(r.value or b"{}").get("run_id") for records in
-                   by_partition.values() for r in records}
+                   by_partition.values() for r in records if r.value}
         await directory.refresh(r for r in run_ids if isinstance(r, str))
         pinned, reasons = pinned_context(posture)
         context = DecisionContext(posture=pinned, posture_reasons=reasons,

@@ -14,6 +14,8 @@ far ahead, judged two events later: ``last_held`` names it) and authorisations t
 
 from __future__ import annotations
 
+import hashlib
+
 from app.hotpath.event_clock import EventClock
 from app.hotpath.traffic import TrafficEvent
 from app.ieg import GRAPH_FEATURE_SET, EntityGraph, Observation
@@ -27,6 +29,7 @@ from app.rails.posture import Posture
 
 __all__ = ["Shard"]
 
+_EMPTY_CHAIN = hashlib.sha256(b"").hexdigest()
 _EVICT_FEATURES_EVERY_US = 3_600_000_000
 """OFP evicts from a time-ordered heap: cheap, so every event-time hour."""
 _EVICT_GRAPH_EVERY_US = 24 * 3_600_000_000
@@ -39,8 +42,11 @@ class Shard:
     def __init__(self, run_id: str, topic: str, partition: int, *,
                  allowed_lateness_us: int, max_clock_advance_us: int) -> None:
         self.run_id = run_id
-        self.basis_key = f"{topic}|{partition}"
+        # What a snapshot was computed from, partition-independent (issue #12): how many events
+        # were applied and a chained digest of their ids in the order applied (the fold's order
+        # is a function of the run's traffic alone, so equal inputs give an equal chain).
         self.topic, self.partition = topic, partition
+        self.chain = b""
         self.clock = EventClock(max_clock_advance_us)
         self.features = FeatureState(allowed_lateness_us=allowed_lateness_us, external_clock=True)
         self.graph = EntityGraph(external_clock=True)
@@ -65,10 +71,10 @@ class Shard:
         if posture.uses_graph:
             values.update(self.graph.link_features(event.entities, event.ts_us))
             feature_sets.append(GRAPH_FEATURE_SET)
-            graph_version = self.graph.graph_version()
+            graph_version = self.chain.hex() or _EMPTY_CHAIN
         return build_snapshot(
             feature_sets=tuple(sorted(feature_sets)), as_of=event.envelope.ts_utc, values=values,
-            input_basis={self.basis_key: event.eb_ref.offset}, graph_version=graph_version,
+            input_basis={"events_applied": self.applied}, graph_version=graph_version,
             complete=complete)
 
     def apply(self, event: TrafficEvent, outcome: DecisionOutcome | None = None) -> int:
@@ -82,7 +88,7 @@ class Shard:
                 _txn(event, event.payload, outcome)):
             self.not_retained += 1
         self.graph.apply(Observation(ts_us=event.ts_us, entities=event.entities))
-        self.graph.note_offset(self.topic, self.partition, event.eb_ref.offset + 1)
+        self.chain = hashlib.sha256(self.chain + event.envelope.event_id.encode()).digest()
         self.applied += 1
         held = self.clock.observe(event.ts_us)
         two_back, one_back = self._recent

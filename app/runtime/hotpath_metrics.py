@@ -43,8 +43,10 @@ class EventTimeCollector(Collector):
 
     ``clock_held``: events further ahead of their shard's event-time clock than
     ``policy.decision.max_clock_advance_s`` (the clock followed them only that far; issue #11
-    item 1); ``not_retained``: authorisations older than the feature eviction horizon. Both are
-    decided and applied all the same. A gauge over the shards this worker holds: it is a pure
+    item 1); ``not_retained``: authorisations older than the feature eviction horizon;
+    ``late``: events behind their partition's watermark (issue #12: applied at that watermark, a
+    late trigger's decision says ``LATE_TRIGGER``); ``pending``: events waiting for the run's
+    watermark. All are decided and applied all the same. A gauge over the shards this worker holds: it is a pure
     function of their applied offsets, so a shard rebuilt after a rebalance counts the same, and
     a partition that moves to another worker takes its count along.
     """
@@ -53,8 +55,9 @@ class EventTimeCollector(Collector):
         family = GaugeMetricFamily(
             "fp_hotpath_event_time_events",
             "Events of this worker's hot-path shards whose event time the shard clock held "
-            "(clock_held) or too old to retain (not_retained).", labels=["kind"])
-        totals = {"clock_held": 0, "not_retained": 0}
+            "(clock_held), too old to retain (not_retained), behind their partition's watermark "
+            "(late) or waiting for it (pending).", labels=["kind"])
+        totals = {"clock_held": 0, "not_retained": 0, "late": 0, "pending": 0}
         for engine in live_engines():
             for kind, count in engine.event_time_counts().items():
                 totals[kind] += count

@@ -13,9 +13,10 @@ from app.rails.decision import DecisionOutcome
 from app.rails.envelope import dump_envelope
 from app.rails.posture import Posture
 from app.rails.reason_codes import ReasonCode
-from app.rails.receipts import EbRef
+from app.rails.timefmt import ts_to_epoch_micros
 from app.registry.resolver import Resolution, bootstrap_pair
 from tests.factories import make_envelope, make_payload, make_pins
+from tests.unit.hotpath.feed import TrafficFeed
 
 PROFILE = load_profile("local")
 RUN = make_pins()["run_id"]
@@ -42,10 +43,15 @@ def engine() -> HotPath:
     return HotPath(PROFILE.policy.decision, PROFILE.policy_rev)
 
 
+_FEEDS: dict[int, TrafficFeed] = {}
+
+
 def step(hot: HotPath, value: bytes, offset: int, ctx: DecisionContext | None = None,
          **kwargs: Any) -> Any:
-    return hot.step(value, EbRef(topic=TOPIC, partition=0, offset=offset), ctx or context(),
-                    run_known=lambda run_id: run_id == RUN, **kwargs)
+    """Offer one record on partition 0 and the watermark just past it (``offset`` is only the
+    caller's count: the feed numbers the log, watermark records included)."""
+    feed = _FEEDS.setdefault(id(hot), TrafficFeed(hot, RUN))
+    return feed.step(value, ctx or context(), **kwargs)
 
 
 def test_one_decision_per_authorisation_and_none_for_follow_ups() -> None:
@@ -56,8 +62,7 @@ def test_one_decision_per_authorisation_and_none_for_follow_ups() -> None:
     assert first.decision is not None and again.decision is not None
     assert follow.decision is None and follow.anomaly is None
     record = again.decision
-    assert record.trigger.eb_ref.offset == 2
-    assert record.snapshot.input_basis == {f"{TOPIC}|0": 2}
+    assert record.trigger.eb_ref.offset == 4  # events and watermarks share the log
     assert record.snapshot.as_of == record.trigger.ts_utc
     assert record.pins.run_id == RUN and record.bundle is not None and record.intents
     assert all(i.decision_id == record.decision_id for i in record.intents)
@@ -67,7 +72,7 @@ def test_an_already_decided_trigger_is_folded_in_without_a_second_decision() -> 
     hot, twin = engine(), engine()
     decided = step(hot, raw(1), 0).decision
     assert decided is not None
-    result = step(twin, raw(1), 0, prior=decided.outcome)
+    result = step(twin, raw(1), 0, decided={(0, 0): decided.outcome})
     assert result.decision is None and result.already_decided
     # the state afterwards is the same: the next decision is byte-identical
     nxt = [step(h, raw(98), 1).decision for h in (hot, twin)]  # card 1 again (97 cards)
@@ -93,10 +98,14 @@ def test_bad_input_gets_an_anomaly_never_a_crash_or_a_decision() -> None:
 
 
 def test_events_at_the_triggers_own_time_are_not_features() -> None:
-    hot = engine()
-    step(hot, raw(1, ts_index=50), 0)            # card 1 at t50
-    same_time = step(hot, raw(98, ts_index=50), 1).decision  # card 1 again at t50
-    later = step(hot, raw(195, ts_index=51), 2).decision     # card 1 at t51
+    feed, ctx = TrafficFeed(engine(), RUN), context()
+    for value in (raw(1, ts_index=50), raw(98, ts_index=50), raw(195, ts_index=51)):
+        feed.event(value, ctx)  # card 1 twice at t50, then at t51
+    ts51 = ts_to_epoch_micros(make_envelope(51).ts_utc)
+    decisions = [r.decision for r in feed.watermark(ts51 + 1, ctx)]
+    assert len(decisions) == 3 and all(d is not None for d in decisions)
+    by_ts = sorted(decisions, key=lambda d: (d.trigger.ts_utc, d.trigger.event_id))  # type: ignore[union-attr]
+    same_time, later = by_ts[1], by_ts[2]
     assert same_time is not None and later is not None
     assert same_time.snapshot.values["card.count_5m"] == 0
     assert later.snapshot.values["card.count_5m"] == 2

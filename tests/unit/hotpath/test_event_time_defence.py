@@ -1,17 +1,19 @@
 """Issue #11 item 1, defence in depth: one implausible event past IG changes no later decision.
 
 A real tiny world is framed as WSP frames it and split into traffic partitions as the bus splits
-it; one partition is decided by the real pure engine (``HotPath.step``) with and without an
-``auth_request`` stamped 9999-12-31 (or 0001-01-01) injected. Before the fix the shard's clock
-jumped to year 9999, every card's history was evicted and every later authorisation became
-STEP_UP ``SNAPSHOT_INCOMPLETE``; now every later decision is the same as without the event.
+it; one partition is decided by the real pure engine (``HotPath.offer``, each event followed by
+the watermark WSP's progress gives it) with and without an ``auth_request`` stamped 9999-12-31
+(or 0001-01-01) injected. Before issue #11 the shard's clock jumped to year 9999, every card's
+history was evicted and every later authorisation became STEP_UP ``SNAPSHOT_INCOMPLETE``. Since
+issue #12 the fold applies events in event-time order under the watermark: a far-future event
+waits until the source ends, a far-past one is late (applied at the watermark, flagged); either
+way every later decision is the same as without the event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from pathlib import Path
 
 import pytest
@@ -25,13 +27,13 @@ from app.rails.envelope import CanonicalEnvelope, dump_envelope
 from app.rails.ids import make_id
 from app.rails.partition_key import derive_partition_key, kafka_partition, partition_key_bytes
 from app.rails.posture import Posture
-from app.rails.receipts import EbRef
 from app.rails.timefmt import ts_to_epoch_micros
 from app.registry.resolver import Resolution, bootstrap_pair
 from app.runtime import hotpath_metrics  # noqa: F401 - registers the metrics read below
 from app.wsp.framing import frame
 from app.wsp.merge import plan_rows
 from app.wsp.stream_plan import plan_for
+from tests.unit.hotpath.feed import TrafficFeed
 from tests.unit.wsp.conftest import build_view, collect
 
 PROFILE = load_profile("local")
@@ -67,19 +69,30 @@ def _context() -> DecisionContext:
                            resolution=Resolution(bundle=bundle, ref=ref, reason_codes=()))
 
 
-def _decide(envelopes: list[CanonicalEnvelope], partition: int) -> tuple[HotPath, Decided]:
+def _decide(envelopes: list[CanonicalEnvelope], partition: int,
+            bad: CanonicalEnvelope | None = None) -> tuple[HotPath, Decided]:
+    """Decide one partition alone; after each event the watermark of the world's own progress
+    (``bad``, the injected event, promises nothing: WSP's merge would not have sent it there)."""
     engine = HotPath(PROFILE.policy.decision, PROFILE.policy_rev)
     ctx = _context()
+    feed = TrafficFeed(engine, envelopes[0].run_id,  # one partition alone: numbered 0 here
+                       run_known=lambda _run: True)
     decided: Decided = {}
-    for offset, env in enumerate(envelopes):
-        result = engine.step(dump_envelope(env), EbRef(topic=TOPIC, partition=partition,
-                                                       offset=offset), ctx,
-                             run_known=lambda _run: True)
+    results = []
+    progress = 0
+    for env in envelopes:
+        results += feed.event(dump_envelope(env), ctx)
+        if env is not bad:
+            progress = max(progress, ts_to_epoch_micros(env.ts_utc))
+            results += feed.watermark(progress, ctx)
+    results += feed.final(ctx)
+    for result in results:
         assert result.anomaly is None, result.anomaly
         if result.decision is not None:
             d = result.decision
-            decided[env.event_id] = (d.outcome.value, tuple(d.reason_codes), d.snapshot.complete,
-                                     json.dumps(d.snapshot.values, sort_keys=True))
+            decided[d.trigger.event_id] = (d.outcome.value, tuple(d.reason_codes),
+                                           d.snapshot.complete,
+                                           json.dumps(d.snapshot.values, sort_keys=True))
     return engine, decided
 
 
@@ -104,23 +117,22 @@ def test_one_implausible_event_changes_no_later_decision_on_its_partition(
     template = next(e for e in clean[cut:] if e.event_type == "auth_request")
     bad = _bad_auth(template, bad_ts)
     _, baseline = _decide(clean, partition)
-    engine, attacked = _decide([*clean[:cut], bad, *clean[cut:]], partition)
+    engine, attacked = _decide([*clean[:cut], bad, *clean[cut:]], partition, bad)
 
-    assert attacked.pop(bad.event_id)  # admitted past IG, so it is decided like any trigger
+    bad_decision = attacked.pop(bad.event_id)  # admitted past IG: decided like any trigger
     later = [e.event_id for e in clean[cut:] if e.event_id in baseline]
     assert len(later) > 100
     assert {i: attacked[i] for i in later} == {i: baseline[i] for i in later}
     assert not any("SNAPSHOT_INCOMPLETE" in attacked[i][1] for i in later)
-    (shard,) = engine.shards()
-    last_ts = max(ts_to_epoch_micros(e.ts_utc) for e in clean)
-    assert shard.clock.watermark_us is not None and shard.clock.watermark_us <= last_ts
-    if bad_ts == FAR_FUTURE:  # the clock did not follow it: counted, and visible in metrics
-        assert shard.clock.held == 1 and engine.event_time_counts()["clock_held"] == 1
-        assert shard.clock.held_max_us > 7_000 * 365 * 86_400 * 1_000_000
-        sample = REGISTRY.get_sample_value("fp_hotpath_event_time_events", {"kind": "clock_held"})
+    counts = engine.event_time_counts()
+    assert counts["pending"] == 0
+    if bad_ts == FAR_PAST and at > 0:  # behind the watermark: late, applied there, not retained
+        assert counts["late"] == 1 and counts["not_retained"] == 1
+        assert "LATE_TRIGGER" in bad_decision[1] and bad_decision[2] is False
+        sample = REGISTRY.get_sample_value("fp_hotpath_event_time_events", {"kind": "late"})
         assert sample is not None and sample >= 1
-    elif at > 0:  # far behind the eviction horizon: decided, applied to the graph, not retained
-        assert shard.not_retained == 1 and engine.event_time_counts()["not_retained"] == 1
+    else:  # released in event-time order: first (far past, at the start) or last (far future)
+        assert counts["late"] == 0
 
 
 def test_without_the_event_the_clock_follows_the_data(
@@ -135,18 +147,3 @@ def test_without_the_event_the_clock_follows_the_data(
         assert shard.clock.watermark_us is not None
         assert times[-2] <= shard.clock.watermark_us <= times[-1]
 
-
-def test_a_held_event_is_logged_once_as_one_structured_line(
-        traffic: dict[int, list[CanonicalEnvelope]], caplog: pytest.LogCaptureFixture) -> None:
-    partition = _busiest(traffic)
-    clean = traffic[partition]
-    bad = _bad_auth(clean[10], FAR_FUTURE)
-    with caplog.at_level(logging.INFO, logger="app.hotpath.engine"):
-        _decide([*clean[:50], bad, *clean[50:]], partition)  # judged held two events later
-    lines = [json.loads(r.getMessage()) for r in caplog.records
-             if r.name == "app.hotpath.engine"]
-    held = [line for line in lines if line["event"] == "hotpath.event_time_held"]
-    assert len(held) == 1
-    assert held[0]["kind"] == "clock_held" and held[0]["event_id"] == bad.event_id
-    assert held[0]["offset"] == 50
-    assert held[0]["clock_held"] == 1 and held[0]["ts_utc"] == FAR_FUTURE
