@@ -2,7 +2,7 @@
 
 Decode -> pure :func:`apply_record` -> table write. Redelivered records are no-ops, so the
 counts stay exact across crashes and rebalances; operators and tests compare them with the
-pack's row counts.
+pack's row counts. IG's watermark records (issue #12) are not traffic: skipped by their header.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import faust
 from app.census.counting import CensusCount, apply_record, merge_counts
 from app.eb.topics import Topic
 from app.rails.envelope import CanonicalEnvelope, parse_envelope
+from app.rails.watermark import is_watermark_record
 from app.runtime.agent_context import AgentContext
 from app.runtime.metrics import AGENT_ERRORS, AGENT_EVENTS, AGENT_LATENCY
 from app.runtime.structured_log import log_event
@@ -46,6 +47,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     async def census(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message
+            if is_watermark_record(message.headers):
+                continue  # progress, not an admitted event: it counts for nothing here
             with AGENT_LATENCY.labels(AGENT).time():
                 try:
                     _count(table, message.partition, message.offset, message.value)

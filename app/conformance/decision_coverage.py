@@ -1,7 +1,8 @@
 """Exactly one decision per admitted trigger, none for anything else (DESIGN section 10).
 
 Reads only what is on the bus — the traffic log and ``fp.bus.rtdl.v1`` — never the platform's
-own counters, so it can judge the hot path from outside.
+own counters, so it can judge the hot path from outside. IG's watermark records on the traffic
+log (issue #12) are neither triggers nor other events: skipped by ``record_type``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import orjson
 
 from app.hotpath.traffic import TRIGGER_EVENT_TYPE
+from app.rails.watermark import is_watermark_value
 
 __all__ = ["DecisionCoverage", "check_decision_coverage"]
 
@@ -56,6 +58,8 @@ def check_decision_coverage(traffic: Iterable[bytes], rtdl: Iterable[bytes], *,
     others: set[str] = set()
     for value in traffic:
         event = orjson.loads(value)
+        if is_watermark_value(event):
+            continue
         if run_id is not None and event.get("run_id") != run_id:
             continue
         (triggers if event.get("event_type") == TRIGGER_EVENT_TYPE else others).add(

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from app.rails.receipts import EbRef
+from app.rails.watermark import is_watermark_value
 
 __all__ = ["BusRecord", "RunEvidence", "records_of"]
 
@@ -61,7 +62,7 @@ class RunEvidence:
 
     def traffic_events(self) -> dict[tuple[int, int], dict[str, Any]]:
         """Admitted events of the run by (partition, offset); unreadable ones are skipped here
-        (the hot path reports them as anomalies)."""
+        (the hot path reports them as anomalies), and so are IG's watermark records."""
         if "traffic" not in self._cache:
             out: dict[tuple[int, int], dict[str, Any]] = {}
             for record in self.traffic:
@@ -69,7 +70,8 @@ class RunEvidence:
                     event = record.parsed()
                 except orjson.JSONDecodeError:
                     continue
-                if isinstance(event, dict) and event.get("run_id") == self.run_id:
+                if isinstance(event, dict) and event.get("run_id") == self.run_id \
+                        and not is_watermark_value(event):
                     out[(record.partition, record.offset)] = event
             self._cache["traffic"] = out
         return dict(self._cache["traffic"])

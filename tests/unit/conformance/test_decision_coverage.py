@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from app.conformance.decision_coverage import check_decision_coverage
+from app.rails.watermark import END_MICROS, watermark_at, watermark_value
 
 
 def _event(event_id: str, event_type: str = "auth_request", run_id: str = "r1") -> bytes:
@@ -42,3 +43,12 @@ def test_other_runs_are_ignored_when_a_run_is_named() -> None:
                                        [_decision("a"), _decision("x", run_id="r2")],
                                        run_id="r1")
     assert coverage.ok and coverage.triggers == 1 and coverage.decisions == 1
+
+
+def test_watermark_records_are_neither_triggers_nor_other_events() -> None:
+    """#12: IG's watermark records share the traffic log; coverage skips them by record_type."""
+    mark = watermark_value(watermark_at("ab" * 16, 0, 2, END_MICROS))
+    for run_id in (None, "ab" * 16):
+        coverage = check_decision_coverage([_event("a", run_id="ab" * 16), mark],
+                                           [_decision("a", run_id="ab" * 16)], run_id=run_id)
+        assert coverage.ok and coverage.triggers == 1

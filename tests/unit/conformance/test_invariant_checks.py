@@ -15,6 +15,7 @@ from app.conformance.evidence import BusRecord, RunEvidence
 from app.conformance.suite import run_checks
 from app.rails.action import outcome_id_of
 from app.rails.canonical_json import canonical_dumps
+from app.rails.watermark import END_MICROS, watermark_at, watermark_value
 from tests.unit.hotpath.test_engine import RUN, TOPIC, engine, raw, step
 
 RTDL = "fp.bus.rtdl.v1"
@@ -154,3 +155,19 @@ def test_the_truth_columns_the_check_hunts_are_the_interface_packs() -> None:
     truth = {c["name"] for o in interface["outputs"] if o["role"] == "truth"
              for c in o["columns"]} - {"flow_id", "ts_utc"}
     assert truth == TRUTH_COLUMNS
+
+
+def test_watermark_records_on_the_traffic_log_are_not_events() -> None:
+    """#12: IG writes watermark records into the traffic log; no check counts them as events."""
+    evidence = build()
+    marks = [watermark_value(watermark_at(RUN, 0, 1, 1_741_000_000_000_000 + i))
+             for i in range(2)] + [watermark_value(watermark_at(RUN, 0, 1, END_MICROS))]
+    end = len(evidence.traffic)
+    traffic = [*evidence.traffic, *(BusRecord(TOPIC, 0, end + i, None, v)
+                                    for i, v in enumerate(marks))]
+    with_marks = RunEvidence(run_id=RUN, traffic=traffic, rtdl=evidence.rtdl,
+                             side_effects=evidence.side_effects,
+                             audit_records=evidence.audit_records)
+    assert sorted(with_marks.traffic_events()) == sorted(evidence.traffic_events())
+    same = {name: (r.ok, r.examined) for name, r in verdicts(evidence).items()}
+    assert {name: (r.ok, r.examined) for name, r in verdicts(with_marks).items()} == same
