@@ -78,10 +78,10 @@ logger = logging.getLogger(__name__)
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.02
 
-EMIT_WATERMARKS = False
-"""Whether IG writes watermark records into the traffic log (issue #12). Off until the hot
-path reads them as watermarks: today's hot path parses every traffic record as an envelope and
-would report one as TRIGGER_UNREADABLE. Progress is tracked either way; the lead flips this."""
+EMIT_WATERMARKS = True
+"""Whether IG writes watermark records into the traffic log (issue #12). The hot path's run
+fold releases events only under them, so turning this off stops decisions: it exists only for
+tests of IG's admission path that count traffic records."""
 EMIT_WATERMARKS_ENV = "FP_IG_EMIT_WATERMARKS"
 """``1`` switches emission on in a worker process while :data:`EMIT_WATERMARKS` is off (tests
 of the emission start workers as subprocesses, where a patched constant does not reach)."""
