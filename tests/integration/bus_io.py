@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+import orjson
 from aiokafka import AIOKafkaProducer
 
 from app.eb.read_back import read_topic
+from app.rails.watermark import is_watermark_value
 
-__all__ = ["Record", "produce", "read_all"]
+__all__ = ["Record", "is_event", "produce", "read_all"]
 
 Record = tuple[int, bytes | None, bytes | None]  # (offset, key, value)
 
@@ -27,6 +29,12 @@ async def produce(
     finally:
         await producer.stop()
     return len(futures)
+
+
+def is_event(value: bytes | None) -> bool:
+    """Whether a traffic or label record's value is an admitted event: not one of IG's
+    watermark records (issue #12; recognised by ``record_type`` where only the value is read)."""
+    return bool(value) and not is_watermark_value(orjson.loads(value or b"{}"))
 
 
 async def read_all(bootstrap: str, topic: str, partitions: int) -> dict[int, list[Record]]:
