@@ -101,9 +101,13 @@ class HotPath:
     """Per-run folds (keyed by the lane, i.e. the input partition, that carries the run) plus
     the decision function."""
 
-    def __init__(self, policy: DecisionPolicy, policy_rev: PolicyRev) -> None:
+    def __init__(self, policy: DecisionPolicy, policy_rev: PolicyRev, *,
+                 posture_for: Callable[[str], Posture | None] | None = None) -> None:
+        """``posture_for(trigger event_id)``: the offline rebuild's hook to snapshot each trigger
+        under the posture its recorded decision used (``None``: the context's posture)."""
         self.policy = policy
         self.policy_rev = policy_rev
+        self._posture_for = posture_for
         self._lateness_us = int(policy.allowed_lateness_s * 1_000_000)
         self._clock_advance_us = int(policy.max_clock_advance_s * 1_000_000)
         self._folds: dict[tuple[int, str], RunFold] = {}
@@ -182,7 +186,10 @@ class HotPath:
                 _apply(shard, event, prior)
                 results.append(StepResult(already_decided=True, late=item.late))
                 continue
-            snapshot = shard.snapshot(event, payload, ctx.posture)
+            posture = ctx.posture
+            if self._posture_for is not None:
+                posture = self._posture_for(envelope.event_id) or posture
+            snapshot = shard.snapshot(event, payload, posture)
             reasons = ctx.posture_reasons
             if item.late:  # not every event before it was applied: say so, never decide less
                 snapshot = _incomplete(snapshot)
@@ -193,7 +200,7 @@ class HotPath:
                                    ts_utc=envelope.ts_utc, eb_ref=ref),
                 subject={"card_id": payload.card_id, "account_id": payload.account_id,
                          "merchant_id": payload.merchant_id, "flow_id": payload.flow_id},
-                snapshot=snapshot, posture=ctx.posture, posture_reasons=reasons,
+                snapshot=snapshot, posture=posture, posture_reasons=reasons,
                 resolution=ctx.resolution, policy=self.policy, policy_rev=self.policy_rev))
             _apply(shard, event, record.outcome)
             results.append(StepResult(decision=record, late=item.late))

@@ -13,15 +13,20 @@ On top of faust's worker:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import threading
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from faust.worker import Worker
 
+from app.eb.topic_admin import ensure_topics
+from app.eb.topics import Topic, topic_name
 from app.profiles.loader import Profile
+from app.runtime.bus_address import bootstrap_servers
 from app.runtime.fail_stop import SHUTDOWN_DEADLINE_EXIT_CODE, arm_exit_deadline, exit_now
 from app.runtime.faust_app import build_app
 from app.runtime.log_setup import install_worker_logging
@@ -75,8 +80,28 @@ class PlatformWorker(Worker):
 
 def run_worker(profile: Profile) -> int:
     """Block running the worker; returns its exit code."""
+    _create_platform_topics(profile)
     app = build_app(profile)
     worker = PlatformWorker(app, loglevel=profile.wiring.worker.log_level,
                             shutdown_deadline_s=profile.wiring.worker.shutdown_deadline_s)
     worker.execute_from_commandline()  # exits the process via sys.exit when stopped
     return 0
+
+
+def _create_platform_topics(profile: Profile) -> None:
+    """Create the platform topics with the profile's partition count before faust starts.
+
+    faust creates its own changelog topics with ``wiring.worker.partitions`` but subscribes to
+    source topics as they are; a broker that auto-creates them uses its default count (4 on
+    Tansu), and faust then stops with ``PartitionsMismatch`` for any other count (issue #12:
+    ``partitions: 1`` did not start). Existing topics are left alone (a mismatch still fails
+    loudly, in faust or in ``fp run start``'s check). A broker not reachable yet is faust's to
+    wait for: logged, not fatal here.
+    """
+    worker = profile.wiring.worker
+    names = [topic_name(t, worker.topic_prefix) for t in Topic]
+    try:
+        asyncio.run(asyncio.wait_for(ensure_topics(bootstrap_servers(profile), names,
+                                                   partitions=worker.partitions), 20))
+    except (OSError, TimeoutError, KafkaError) as exc:
+        logging.getLogger(__name__).warning("platform topics not created up front: %r", exc)
