@@ -7,6 +7,8 @@ submission is sent again: each gets DUPLICATE with its original position, the tr
 logs come back from the archive byte for byte at their original offsets, and every trigger is
 decided again exactly once, identically. Once the run is recorded as drained, a further new bus
 starts empty: a finished run is not replayed onto the next bus (the next ``fp demo``'s).
+IG's watermark records (issue #12; emission switched on here) are part of the traffic log: they
+come back too, at their offsets, so every record after them keeps its offset.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from app.agents.ig import POKE_KEY
+from app.agents.ig import EMIT_WATERMARKS_ENV, POKE_KEY
 from app.eb.embedded_broker import BrokerState, EmbeddedBroker
 from app.eb.topics import Topic, topic_name
 from app.ig.archive import read_heads, read_run
@@ -26,10 +28,11 @@ from app.ig.receipt_log import RECEIPTS_PREFIX
 from app.objectstore.config import open_object_store
 from app.profiles.loader import Profile, load_profile
 from app.rails.canonical_json import canonical_loads
+from app.rails.watermark import TrafficWatermark
 from app.sr.ledger import RunLedger
 from tests.fixtures.broker import Cluster
 from tests.fixtures.worlds import start_world_run
-from tests.integration.bus_io import Record, produce, read_all
+from tests.integration.bus_io import Record, is_event, produce, read_all
 from tests.integration.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -58,9 +61,19 @@ def _decisions(profile: Profile, state: BrokerState) -> list[bytes]:
             for _, _, v in records if b'"record_type":"decision"' in (v or b"")]
 
 
+def _final_watermarks(profile: Profile, state: BrokerState, run_id: str) -> set[int]:
+    """Traffic partitions holding the run's final watermark (WSP's end, turned into a record)."""
+    return {p for p, records in _log(profile, state, Topic.TRAFFIC).items()
+            for _, _, v in records if not is_event(v)
+            and (w := TrafficWatermark.model_validate_json(v or b"")).run_id == run_id
+            and w.final}
+
+
 def test_wiped_bus_is_restored_from_the_archive_and_resends_are_duplicates(
-    tiny_world: Path, tmp_path: Path, own_broker: EmbeddedBroker
+    tiny_world: Path, tmp_path: Path, own_broker: EmbeddedBroker,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(EMIT_WATERMARKS_ENV, "1")  # every start of the worker inherits it
     cluster = Cluster(tmp_path, own_broker.state_dir,
                       policy_patch={"degrade": {"pinned": "NORMAL"},
                                     "testing": {"max_rows_per_output": ROWS_PER_OUTPUT}},
@@ -79,9 +92,12 @@ def test_wiped_bus_is_restored_from_the_archive_and_resends_are_duplicates(
                           n), 180, "every authorisation to be decided")
         wait_for(lambda: ((n := len(_receipt_lines(profile))) >= planned, n), 60,
                  "every submission's receipt")
+        partitions = set(range(profile.wiring.worker.partitions))
+        wait_for(lambda: ((f := _final_watermarks(profile, first, run_id)) == partitions, f),
+                 60, "the run's final watermark in every traffic partition")
         ingress = [(k or b"", v or b"") for records in
                    _log(profile, first, Topic.INGRESS).values() for _, k, v in records
-                   if k != POKE_KEY]  # what the client (here WSP) sent
+                   if k != POKE_KEY and v]  # what the client (here WSP) sent, markers aside
         before = {t: _log(profile, first, t) for t in (Topic.TRAFFIC, Topic.LABELS)}
         decisions_before = sorted(_decisions(profile, first))
         receipts_before = _receipt_lines(profile)
@@ -117,6 +133,9 @@ def test_wiped_bus_is_restored_from_the_archive_and_resends_are_duplicates(
         assert all(r["eb_ref"] == original[r["event_id"]] for r in resent)
         for topic, log in before.items():  # back at their original offsets, byte for byte
             assert _log(profile, second, topic) == log, topic
+        marks = [(p, o) for p, records in before[Topic.TRAFFIC].items()
+                 for o, _, v in records if not is_event(v)]
+        assert len(marks) >= len(partitions)  # watermark records among them
         decisions_after = sorted(_decisions(profile, second))
         assert decisions_after == decisions_before  # each trigger once, identical
         ids = Counter(orjson.loads(d)["decision_id"] for d in decisions_after)

@@ -24,7 +24,7 @@ from app.profiles.loader import Profile, load_profile
 from app.rails.receipts import IngestionReceipt
 from app.sr.run_request import RunRequest
 from tests.fixtures.broker import Cluster
-from tests.integration.bus_io import read_all
+from tests.integration.bus_io import is_event, read_all
 from tests.integration.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -44,7 +44,7 @@ def _admitted_ids(profile: Profile, bootstrap: str) -> Counter[str]:
         name = topic_name(topic, profile.wiring.worker.topic_prefix)
         parts = asyncio.run(read_all(bootstrap, name, profile.wiring.worker.partitions))
         ids.update(orjson.loads(v or b"")["event_id"] for records in parts.values()
-                   for _, _, v in records)
+                   for _, _, v in records if is_event(v))
     return ids
 
 
