@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.hotpath.engine import HotPath
-from app.ofp import Txn
+from app.ofp import ENTITY_KINDS, Txn
 from app.rails.ids import HEX32_PATTERN
 from app.rails.partition_key import kafka_partition, partition_key_bytes
 from app.rails.reason_codes import ReasonCode
@@ -25,7 +25,6 @@ from app.rails.timefmt import ts_to_epoch_micros
 __all__ = ["ENTITY_KINDS", "FEATURE_PARAMS", "GRAPH_PARAMS", "QueryError", "feature_query",
            "graph_query"]
 
-ENTITY_KINDS = ("card", "account", "customer", "device", "ip", "merchant")
 
 
 GRAPH_PARAMS = frozenset({"run_id", "as_of"})

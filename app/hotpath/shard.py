@@ -1,9 +1,10 @@
 """One run's hot-path state on one traffic partition: the entity graph and the feature windows.
 
-State is a pure fold of the partition's admitted traffic (and of the platform's own outcomes for
-its authorisations), so a worker that takes a partition over rebuilds exactly the same state by
-replaying the partition: the traffic log is the changelog. Eviction is driven by the data (each
-time the watermark enters a new hour), so it happens at the same points on every replay.
+State is a pure fold of the partition's admitted traffic (never of the platform's own
+outcomes: features are not self-feedback), so a worker that takes a partition over rebuilds
+exactly the same state by replaying the partition: the traffic log is the changelog. Eviction
+is driven by the data (each time the watermark enters a new hour), so it happens at the same
+points on every replay.
 
 The watermark is the shard's :class:`~app.hotpath.event_clock.EventClock`, shared by the feature
 windows and the graph: no single event can move it more than ``max_clock_advance_us`` (issue #11
@@ -18,16 +19,20 @@ import hashlib
 
 from app.hotpath.event_clock import EventClock
 from app.hotpath.traffic import TrafficEvent
-from app.ieg import GRAPH_FEATURE_SET, EntityGraph, Observation
-from app.ofp import FEATURE_SET as OFP_FEATURE_SET
-from app.ofp import FeatureState, Txn
+from app.ieg import EntityGraph, Observation
+from app.ofp import GRAPH_FAMILY, OFP_FAMILY, REGISTRY, TXN_FAMILY, FeatureState, txn_of
 from app.ofp.snapshot import build_snapshot
-from app.ofp.trigger_features import TXN_FEATURE_SET, trigger_features
+from app.ofp.trigger_features import trigger_features
 from app.rails.decision import DecisionOutcome, FeatureSnapshot
 from app.rails.payloads import AuthRequestV1
 from app.rails.posture import Posture
 
 __all__ = ["Shard"]
+
+# Provenance of a snapshot's values: each family by the digest of its definitions (sorted).
+_SETS_WITHOUT_GRAPH = tuple(REGISTRY.feature_set(f) for f in sorted((OFP_FAMILY, TXN_FAMILY)))
+_SETS_WITH_GRAPH = tuple(
+    REGISTRY.feature_set(f) for f in sorted((OFP_FAMILY, TXN_FAMILY, GRAPH_FAMILY)))
 
 _EMPTY_CHAIN = hashlib.sha256(b"").hexdigest()
 _EVICT_FEATURES_EVERY_US = 3_600_000_000
@@ -63,29 +68,35 @@ class Shard:
     def snapshot(self, event: TrafficEvent, auth: AuthRequestV1, posture: Posture
                  ) -> FeatureSnapshot:
         """Features as of the trigger (strictly earlier events only), for this posture."""
-        ofp_values, complete = self.features.features(_txn(event, auth))
+        ofp_values, complete = self.features.features(
+            txn_of(event.envelope.event_type, auth, event.ts_us))
         values = dict(ofp_values)
         values.update(trigger_features(auth, event.ts_us))
-        feature_sets = [OFP_FEATURE_SET, TXN_FEATURE_SET]
+        feature_sets = _SETS_WITHOUT_GRAPH
         graph_version = None
         if posture.uses_graph:
             values.update(self.graph.link_features(event.entities, event.ts_us))
-            feature_sets.append(GRAPH_FEATURE_SET)
+            feature_sets = _SETS_WITH_GRAPH
             graph_version = self.chain.hex() or _EMPTY_CHAIN
         return build_snapshot(
-            feature_sets=tuple(sorted(feature_sets)), as_of=event.envelope.ts_utc, values=values,
+            feature_sets=feature_sets, as_of=event.envelope.ts_utc, values=values,
             input_basis={"events_applied": self.applied}, graph_version=graph_version,
             complete=complete)
 
     def apply(self, event: TrafficEvent, outcome: DecisionOutcome | None = None) -> int:
         """Fold one admitted event in (after its decision, if it triggered one).
 
+        ``outcome`` is accepted and ignored: features no longer read the platform's own
+        decisions (self-feedback, see ``app.ofp.registry``). Any event type that feeds a
+        feature goes through the one extractor, ``txn_of``.
+
         Returns:
             How many events the clock newly judged held (0 or 1; the held one is the event
             applied two before this one, kept as ``last_held``).
         """
-        if isinstance(event.payload, AuthRequestV1) and not self.features.apply(
-                _txn(event, event.payload, outcome)):
+        event_type = event.envelope.event_type
+        if self.features.fed_by(event_type) and not self.features.apply(
+                txn_of(event_type, event.payload, event.ts_us)):
             self.not_retained += 1
         self.graph.apply(Observation(ts_us=event.ts_us, entities=event.entities))
         self.chain = hashlib.sha256(self.chain + event.envelope.event_id.encode()).digest()
@@ -108,11 +119,3 @@ class Shard:
             self.graph.evict(self._graph_horizon_us)
         return held
 
-
-def _txn(event: TrafficEvent, auth: AuthRequestV1,
-         outcome: DecisionOutcome | None = None) -> Txn:
-    return Txn(ts_us=event.ts_us, amount_minor=auth.amount_minor, card_id=auth.card_id,
-               account_id=auth.account_id, customer_id=auth.customer_id,
-               device_id=auth.device_id, ip_id=auth.ip_id, merchant_id=auth.merchant_id,
-               declined=outcome is DecisionOutcome.DECLINE,
-               stepped_up=outcome is DecisionOutcome.STEP_UP)

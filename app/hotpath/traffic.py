@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
+from app.ofp.entities import ENTITY_ID_FIELDS, ENTITY_KINDS
 from app.rails.envelope import CanonicalEnvelope, EnvelopeRejection, parse_envelope
 from app.rails.payloads import PAYLOAD_MODELS
 from app.rails.receipts import EbRef
@@ -22,11 +23,9 @@ __all__ = ["ENTITY_FIELDS", "TRIGGER_EVENT_TYPE", "TrafficEvent", "UnreadableTra
 TRIGGER_EVENT_TYPE = "auth_request"
 """The only event type that triggers a decision."""
 
-ENTITY_FIELDS: tuple[tuple[str, str], ...] = (
-    ("card", "card_id"), ("account", "account_id"), ("customer", "customer_id"),
-    ("device", "device_id"), ("ip", "ip_id"), ("merchant", "merchant_id"),
-)
-"""Entity kind -> payload field, for every traffic payload that names entities."""
+ENTITY_FIELDS: tuple[tuple[str, str], ...] = tuple(zip(ENTITY_KINDS, ENTITY_ID_FIELDS, strict=True))
+"""Entity kind -> payload field, for every traffic payload that names entities (the kinds are
+declared once, in ``app.ofp.entities``)."""
 
 
 class UnreadableTrafficError(Exception):

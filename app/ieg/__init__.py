@@ -11,7 +11,7 @@ from app.ieg.graph import (
     EntityGraph,
 )
 from app.ieg.graph_version import GRAPH_VERSION_TAG, OffsetVector
-from app.ieg.link_features import GRAPH_FEATURE_SET, LINK_FEATURE_NAMES, link_features
+from app.ieg.link_features import LINK_FEATURE_NAMES, link_features
 from app.ieg.observation import EDGE_KIND_PAIRS, ENTITY_KINDS, NEIGHBOUR_KINDS, Observation
 
 __all__ = [
@@ -19,7 +19,6 @@ __all__ = [
     "DEFAULT_RETENTION_US",
     "EDGE_KIND_PAIRS",
     "ENTITY_KINDS",
-    "GRAPH_FEATURE_SET",
     "GRAPH_VERSION_TAG",
     "LINK_FEATURE_NAMES",
     "NEIGHBOUR_KINDS",

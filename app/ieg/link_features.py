@@ -1,7 +1,9 @@
 """The ``graph.*`` link features OFP puts in a decision's feature snapshot.
 
 One function computes them for online serving and for offline rebuilds alike (parity comes from
-one library). The key set is fixed (:data:`LINK_FEATURE_NAMES`) and never depends on the data; a
+one library). They are declared (name, type, description) in the feature registry
+(``app.ofp.registry``, family ``ieg_links``), which is also their identity: there is no version
+to bump here. The key set is fixed (:data:`LINK_FEATURE_NAMES`) and never depends on the data; a
 feature whose entity is absent from the event is ``None``, never a guessed 0 or False. Only
 occurrences strictly before ``as_of_us`` count, and "total" / "new" look back over the graph's
 retention, so eviction never changes them. No feature scans a merchant's neighbours: the
@@ -16,14 +18,12 @@ from typing import TYPE_CHECKING, Final
 
 from app.ieg.edge import Edge
 from app.ieg.queries import count_seen
+from app.ofp.registry import GRAPH_FAMILY, REGISTRY
 
 if TYPE_CHECKING:
     from app.ieg.graph import EntityGraph
 
-__all__ = ["GRAPH_FEATURE_SET", "LINK_FEATURE_NAMES", "link_features"]
-
-GRAPH_FEATURE_SET: Final[tuple[str, int]] = ("ieg_links", 1)
-"""(name, version) of this feature set; bump the version whenever a definition changes."""
+__all__ = ["LINK_FEATURE_NAMES", "link_features"]
 
 _HOUR_US: Final[int] = 3600 * 1_000_000
 _DAY_US: Final[int] = 24 * _HOUR_US
@@ -32,7 +32,6 @@ DEVICE_NEW_FOR_ACCOUNT = "graph.device_new_for_account"
 IP_NEW_FOR_ACCOUNT = "graph.ip_new_for_account"
 DEVICE_NEW_FOR_CARD = "graph.device_new_for_card"
 IP_NEW_FOR_CARD = "graph.ip_new_for_card"
-DEVICE_DISTINCT_CARDS_1H = "graph.device_distinct_cards_1h"
 DEVICE_DISTINCT_CARDS_24H = "graph.device_distinct_cards_24h"
 DEVICE_DISTINCT_CARDS_TOTAL = "graph.device_distinct_cards_total"
 DEVICE_DISTINCT_CUSTOMERS_TOTAL = "graph.device_distinct_customers_total"
@@ -43,26 +42,7 @@ CARD_DISTINCT_DEVICES_TOTAL = "graph.card_distinct_devices_total"
 ACCOUNT_DISTINCT_DEVICES_TOTAL = "graph.account_distinct_devices_total"
 MERCHANT_CARD_FIRST_SEEN = "graph.merchant_card_first_seen"
 
-LINK_FEATURE_NAMES: Final[tuple[str, ...]] = tuple(
-    sorted(
-        (
-            DEVICE_NEW_FOR_ACCOUNT,
-            IP_NEW_FOR_ACCOUNT,
-            DEVICE_NEW_FOR_CARD,
-            IP_NEW_FOR_CARD,
-            DEVICE_DISTINCT_CARDS_1H,
-            DEVICE_DISTINCT_CARDS_24H,
-            DEVICE_DISTINCT_CARDS_TOTAL,
-            DEVICE_DISTINCT_CUSTOMERS_TOTAL,
-            IP_DISTINCT_CARDS_1H,
-            IP_DISTINCT_CARDS_24H,
-            IP_DISTINCT_CUSTOMERS_TOTAL,
-            CARD_DISTINCT_DEVICES_TOTAL,
-            ACCOUNT_DISTINCT_DEVICES_TOTAL,
-            MERCHANT_CARD_FIRST_SEEN,
-        )
-    )
-)
+LINK_FEATURE_NAMES: Final[tuple[str, ...]] = REGISTRY.family_names(GRAPH_FAMILY)
 """Every feature name, sorted; the exact key set of :func:`link_features`."""
 
 
@@ -111,10 +91,10 @@ def link_features(
         out[CARD_DISTINCT_DEVICES_TOTAL] = count_seen(devices, as_of_us, since)
     if device is not None:
         rows = node("device", device)
-        hour, day, total = _count_windows(
+        # No 1h count: device.distinct_cards_1h (the windows) is that feature.
+        _, day, total = _count_windows(
             rows.get("card", _EMPTY), as_of_us, as_of_us - _HOUR_US, as_of_us - _DAY_US, since
         )
-        out[DEVICE_DISTINCT_CARDS_1H] = hour
         out[DEVICE_DISTINCT_CARDS_24H] = day
         out[DEVICE_DISTINCT_CARDS_TOTAL] = total
         customers = rows.get("customer", _EMPTY)

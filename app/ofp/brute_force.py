@@ -1,58 +1,53 @@
-"""The obviously-correct reference for ``ofp_core``: filter the whole history for every value.
+"""The obviously-correct reference for the online fold: evaluate each definition literally.
 
-Slow on purpose (O(history) per feature) and written straight from the definitions, with no
-shared state or incremental tricks, so tests and offline parity checks can compare the online
-``FeatureState`` against it. It shares only the exact formulas of ``app.ofp.windows``.
+Slow on purpose (O(history) per feature) and generic over the feature registry: each
+``FeatureDef`` is filtered and aggregated straight from its fields, with no shared state or
+incremental tricks, so tests and offline parity checks can compare the online ``FeatureState``
+against it. It shares only the exact formulas of ``app.ofp.windows``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.ofp.feature_set import DISTINCT_FIELDS, FEATURE_NAMES, FeatureValue
-from app.ofp.txn import ENTITY_KINDS, Txn, entity_id
-from app.ofp.windows import (
-    RETENTION_US,
-    WINDOWS,
-    amount_to_mean,
-    amount_zscore,
-    in_window,
-    seconds_between,
-)
+from app.ofp.registry import REGISTRY, FeatureDef, FeatureRegistry
+from app.ofp.txn import Txn, entity_id
+from app.ofp.windows import amount_to_mean, amount_zscore, in_window, seconds_between
+from app.rails.decision import FeatureValue
 
-__all__ = ["brute_force_features"]
+__all__ = ["brute_force_features", "brute_force_value"]
 
 
-def brute_force_features(history: Sequence[Txn], trigger: Txn) -> dict[str, FeatureValue]:
-    """Every ``ofp_core`` feature of ``trigger`` over ``history``; later events are ignored."""
-    t_us = trigger.ts_us
-    out: dict[str, FeatureValue] = {}
-    for kind in ENTITY_KINDS:
-        eid = entity_id(trigger, kind)
-        mine = [t for t in history if eid is not None and entity_id(t, kind) == eid]
-        for window, w_us in WINDOWS.items():
-            win = [t for t in mine if in_window(t.ts_us, t_us, w_us)]
-            values: dict[str, FeatureValue] = {
-                "count": len(win),
-                "amount_sum": sum(t.amount_minor for t in win),
-                "amount_max": max((t.amount_minor for t in win), default=0),
-                "declines": sum(1 for t in win if t.declined),
-                "step_ups": sum(1 for t in win if t.stepped_up),
-            }
-            for field, stem in DISTINCT_FIELDS[kind]:
-                values[stem] = len({getattr(t, field) for t in win} - {None})
-            for stem, value in values.items():
-                out[f"{kind}.{stem}_{window}"] = None if eid is None else value
-        earlier = [t.ts_us for t in mine if in_window(t.ts_us, t_us, RETENTION_US)]
-        out[f"{kind}.time_since_prev_s"] = seconds_between(t_us, max(earlier)) if earlier else None
-    week = [
-        t.amount_minor
-        for t in history
-        if t.card_id == trigger.card_id and in_window(t.ts_us, t_us, WINDOWS["7d"])
-    ]
-    amount = trigger.amount_minor
-    out["card.amount_to_mean_7d"] = amount_to_mean(amount, len(week), sum(week))
-    out["card.amount_zscore_7d"] = amount_zscore(
-        amount, len(week), sum(week), sum(a * a for a in week)
-    )
-    return {name: out[name] for name in FEATURE_NAMES}
+def brute_force_value(d: FeatureDef, history: Sequence[Txn], trigger: Txn) -> FeatureValue:
+    """One feature of ``trigger`` over ``history``; later events are ignored."""
+    eid = entity_id(trigger, d.entity_kind)
+    if eid is None:
+        return None
+    t_us, w_us = trigger.ts_us, d.window_us
+    win = [t for t in history if t.event_type in d.sources
+           and entity_id(t, d.entity_kind) == eid and in_window(t.ts_us, t_us, w_us)]
+    amounts = [t.amount_minor for t in win]
+    match d.aggregate:
+        case "count":
+            return len(win)
+        case "amount_sum":
+            return sum(amounts)
+        case "amount_max":
+            return max(amounts, default=0)
+        case "distinct":
+            assert d.of is not None
+            return len({entity_id(t, d.of) for t in win} - {None})
+        case "time_since_prev":
+            return seconds_between(t_us, max(t.ts_us for t in win)) if win else None
+        case "amount_to_mean":
+            return amount_to_mean(trigger.amount_minor, len(win), sum(amounts))
+        case "amount_zscore":
+            return amount_zscore(trigger.amount_minor, len(win), sum(amounts),
+                                 sum(a * a for a in amounts))
+    raise AssertionError(d.aggregate)
+
+
+def brute_force_features(history: Sequence[Txn], trigger: Txn,
+                         registry: FeatureRegistry = REGISTRY) -> dict[str, FeatureValue]:
+    """Every windowed feature of ``registry`` for ``trigger`` over ``history``, by name."""
+    return {d.name: brute_force_value(d, history, trigger) for d in registry.defs}

@@ -4,8 +4,8 @@ Layout, chosen for pure-Python speed:
 
 - the log is parallel, ts-sorted lists (``ts``, ``amt`` and one column per distinct-count field);
   ties keep arrival order;
-- count, amount sum, sum of squares, declines and step-ups come from prefix sums over the log,
-  so any window is a ``bisect`` and a few subtractions, with no per-window state;
+- count, amount sum and sum of squares come from prefix sums over the log, so any window is a
+  ``bisect`` and a few subtractions, with no per-window state;
 - the max and distinct counts of a *small* window (every window of most cards, devices, ips)
   come from slices of the log, computed in C (``max``, ``set``); a window holding more than
   ``scan_max`` events gets a ``RunningWindow`` instead, moved to each trigger's time, and goes
@@ -15,6 +15,10 @@ Layout, chosen for pure-Python speed:
 Eviction is logical first: ``dead`` counts the leading entries the owner has evicted (always a
 prefix, because eviction is by event time), and every read starts at ``dead``, so values never
 depend on when the physical ``compact()`` happens, nor on which path computed them.
+
+Which windows, distinct columns and extras an entity has is its stream's ``StreamSpec``
+(``app.ofp.layout``, derived from the feature registry), passed in by the owner on each call so
+an entity holds no copy of it.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import Final
 
-from app.ofp.feature_set import WINDOW_AGGREGATES, FeatureValue
+from app.ofp.layout import StreamSpec
 from app.ofp.running_window import Columns, DistinctKeys, RunningWindow
-from app.ofp.windows import WINDOW_US, amount_to_mean, amount_zscore, seconds_between
+from app.ofp.windows import amount_to_mean, amount_zscore, seconds_between
+from app.rails.decision import FeatureValue
 
 __all__ = ["SCAN_MAX_EVENTS", "EntityWindows"]
 
@@ -32,14 +37,6 @@ __all__ = ["SCAN_MAX_EVENTS", "EntityWindows"]
 # slices, which is cheaper than maintaining dicts at that size. Values never depend on it.
 SCAN_MAX_EVENTS: Final = 32
 
-# Windows longest first, the order of the value layout (see ``kind_feature_names``): each
-# window's start is at or after the previous one's, which bounds the next ``bisect``.
-_WINDOWS_DESC: Final = tuple(sorted(WINDOW_US, reverse=True))
-# The longest window is the 7d one: time_since_prev_s and the card ratios read its bounds.
-_LONGEST_US: Final = _WINDOWS_DESC[0]
-# The values of one empty window, and of all windows empty, by number of distinct fields.
-_ZEROS: Final = tuple((0,) * (len(WINDOW_AGGREGATES) + n) for n in range(4))
-_ALL_ZEROS: Final = tuple(z * len(WINDOW_US) for z in _ZEROS)
 
 Block = tuple[FeatureValue, ...]
 
@@ -55,11 +52,9 @@ class EntityWindows:
     __slots__ = (
         "amt",
         "as_of",
-        "cd",
         "cols",
         "cq",
         "cs",
-        "cu",
         "dead",
         "hi",
         "ts",
@@ -69,16 +64,14 @@ class EntityWindows:
     def __init__(self, n_dist: int, *, squares: bool) -> None:
         """Args:
         n_dist: how many distinct-count fields the entity's kind has (one log column each).
-        squares: keep the sum of squared amounts (only cards need it, for the z-score).
+        squares: keep the sum of squared amounts (only for a z-score feature).
         """
         self.ts: list[int] = []
         self.amt: list[int] = []
         self.cols: Columns = tuple([] for _ in range(n_dist))
-        # Prefix sums, one longer than the log: amount, amount squared, declines, step-ups.
+        # Prefix sums, one longer than the log: amount, amount squared.
         self.cs: list[int] = [0]
         self.cq: list[int] | None = [0] if squares else None
-        self.cd: list[int] = [0]
-        self.cu: list[int] = [0]
         self.dead = 0
         # Per window (longest first) its running state, or None where slices are used; the
         # list itself is None while no window runs (most entities, always).
@@ -89,11 +82,9 @@ class EntityWindows:
     def __len__(self) -> int:
         return len(self.ts)
 
-    def insert(
-        self, ts: int, amount: int, declined: bool, stepped_up: bool, keys: DistinctKeys
-    ) -> None:
+    def insert(self, ts: int, amount: int, keys: DistinctKeys, spec: StreamSpec) -> None:
         """Add one event; O(1) when in order, O(events after it) when late."""
-        tsl, cs, cq, cd, cu = self.ts, self.cs, self.cq, self.cd, self.cu
+        tsl, cs, cq = self.ts, self.cs, self.cq
         if not tsl or ts >= tsl[-1]:
             tsl.append(ts)
             self.amt.append(amount)
@@ -102,8 +93,6 @@ class EntityWindows:
             cs.append(cs[-1] + amount)
             if cq is not None:
                 cq.append(cq[-1] + amount * amount)
-            cd.append(cd[-1] + declined)
-            cu.append(cu[-1] + stepped_up)
         else:
             p = bisect_right(tsl, ts, self.dead)
             tsl.insert(p, ts)
@@ -111,7 +100,7 @@ class EntityWindows:
             for col, k in zip(self.cols, keys, strict=True):
                 col.insert(p, k)
             # Every prefix after the splice point grows by the new event's value.
-            for arr, v in ((cs, amount), (cq, amount * amount), (cd, declined), (cu, stepped_up)):
+            for arr, v in ((cs, amount), (cq, amount * amount)):
                 if arr is not None:
                     arr.insert(p + 1, arr[p])
                     if v:
@@ -121,7 +110,7 @@ class EntityWindows:
         if wins is not None and ts < self.as_of:
             # A late event before the materialised as-of time: it now sits at an index < hi.
             self.hi += 1
-            for w, win in zip(_WINDOWS_DESC, wins, strict=True):
+            for w, win in zip(spec.windows_desc, wins, strict=True):
                 if win is None:
                     continue
                 if ts >= self.as_of - w:
@@ -138,7 +127,7 @@ class EntityWindows:
         del self.amt[:k]
         for col in self.cols:
             del col[:k]
-        for arr in (self.cs, self.cq, self.cd, self.cu):
+        for arr in (self.cs, self.cq):
             if arr is not None:
                 base = arr[k]  # rebase so the prefix sums stay small ints
                 arr[:] = [c - base for c in arr[k:]]
@@ -154,7 +143,7 @@ class EntityWindows:
                         win.lo -= k
 
     def values_into(
-        self, t_us: int, amount: int, card_extras: bool, scan_max: int, out: list[FeatureValue]
+        self, t_us: int, amount: int, spec: StreamSpec, scan_max: int, out: list[FeatureValue]
     ) -> None:
         """Append this entity's feature values as of ``t_us`` to ``out``, in layout order.
 
@@ -163,67 +152,72 @@ class EntityWindows:
         """
         tsl, dead = self.ts, self.dead
         hi = len(tsl) if not tsl or tsl[-1] < t_us else bisect_left(tsl, t_us, dead)
-        lo7 = bisect_left(tsl, t_us - _LONGEST_US, dead, hi)
+        longest = spec.longest_us
+        lo7 = bisect_left(tsl, t_us - longest, dead, hi)
         if self.wins is None and hi - lo7 <= scan_max:
-            self._sliced_into(t_us, lo7, hi, out)
+            self._sliced_into(t_us, lo7, hi, spec, out)
         else:
-            self._running_into(t_us, lo7, hi, scan_max, out)
-        if lo7 < hi:  # a previous event within 7d exists iff the 7d window is not empty
-            out.append(seconds_between(t_us, tsl[hi - 1]))
-        else:
-            out.append(None)
-        if card_extras:
+            self._running_into(t_us, lo7, hi, scan_max, spec, out)
+        # The extras read the longest window (the layout refuses any other).
+        if spec.tsp:  # a previous event in the window exists iff it is not empty
+            out.append(seconds_between(t_us, tsl[hi - 1]) if lo7 < hi else None)
+        if spec.to_mean or spec.zscore:
             cnt, total = hi - lo7, self.cs[hi] - self.cs[lo7]
-            cq = self.cq
-            total_sq = 0 if cq is None else cq[hi] - cq[lo7]
-            out.append(amount_to_mean(amount, cnt, total))
-            out.append(amount_zscore(amount, cnt, total, total_sq))
+            if spec.to_mean:
+                out.append(amount_to_mean(amount, cnt, total))
+            if spec.zscore:
+                cq = self.cq
+                total_sq = 0 if cq is None else cq[hi] - cq[lo7]
+                out.append(amount_zscore(amount, cnt, total, total_sq))
 
-    def _sliced_into(self, t_us: int, lo7: int, hi: int, out: list[FeatureValue]) -> None:
+    def _sliced_into(
+        self, t_us: int, lo7: int, hi: int, spec: StreamSpec, out: list[FeatureValue]
+    ) -> None:
         """Every window from log slices (no running state)."""
-        cols = self.cols
         if lo7 == hi:
-            out.extend(_ALL_ZEROS[len(cols)])
+            out.extend(spec.all_zeros)
             return
-        tsl, amt, cs, cd, cu = self.ts, self.amt, self.cs, self.cd, self.cu
+        cols = self.cols
+        tsl, amt, cs = self.ts, self.amt, self.cs
+        longest = spec.longest_us
         lo = lo7
         prev_lo = -1
         block: Block = ()
-        for w in _WINDOWS_DESC:
-            if w != _LONGEST_US:
+        for w in spec.windows_desc:
+            if w != longest:
                 lo = bisect_left(tsl, t_us - w, lo, hi)
             if lo != prev_lo:  # nested windows with the same start have the same values
                 prev_lo = lo
                 n = hi - lo
                 if n == 0:
-                    block = _ZEROS[len(cols)]
+                    block = spec.zeros
                 elif n == 1:
                     a = amt[lo]
-                    block = (1, a, a, cd[hi] - cd[lo], cu[hi] - cu[lo])
-                    block += tuple([0 if col[lo] is None else 1 for col in cols])
+                    block = (1, a, a, *[0 if col[lo] is None else 1 for col in cols])
                 else:
                     distinct = []
                     for col in cols:
                         seen = set(col[lo:hi])
                         distinct.append(len(seen) - (None in seen))  # None is no value
-                    block = (n, cs[hi] - cs[lo], max(amt[lo:hi]), cd[hi] - cd[lo], cu[hi] - cu[lo])
-                    block += tuple(distinct)
+                    block = (n, cs[hi] - cs[lo], max(amt[lo:hi]), *distinct)
             out.extend(block)
 
     def _running_into(
-        self, t_us: int, lo7: int, hi: int, scan_max: int, out: list[FeatureValue]
+        self, t_us: int, lo7: int, hi: int, scan_max: int, spec: StreamSpec,
+        out: list[FeatureValue],
     ) -> None:
         """Move (or start, or stop) each window's running state to ``t_us`` and emit."""
-        tsl, amt, cols, cs, cd, cu = self.ts, self.amt, self.cols, self.cs, self.cd, self.cu
+        tsl, amt, cols, cs = self.ts, self.amt, self.cols, self.cs
+        windows = spec.windows_desc
         wins = self.wins
         if wins is None:
-            wins = self.wins = [None] * len(_WINDOWS_DESC)
+            wins = self.wins = [None] * len(windows)
         old_hi = self.hi
         lo = lo7
         prev_lo = -1
         block: Block = ()
         running = False
-        for i, w in enumerate(_WINDOWS_DESC):
+        for i, w in enumerate(windows):
             lo = bisect_left(tsl, t_us - w, lo, hi)
             n = hi - lo
             win = wins[i]
@@ -238,31 +232,28 @@ class EntityWindows:
             if lo != prev_lo:  # nested windows with the same start have the same values
                 prev_lo = lo
                 if win is None or n == 0:
-                    block = self._slice_block(lo, hi)
+                    block = self._slice_block(lo, hi, spec)
                 else:
                     mx = win.max_amount(amt, hi)
-                    block = (n, cs[hi] - cs[lo], mx, cd[hi] - cd[lo], cu[hi] - cu[lo])
-                    block += tuple(map(len, win.dist))
+                    block = (n, cs[hi] - cs[lo], mx, *map(len, win.dist))
             out.extend(block)
         self.hi = hi
         self.as_of = t_us
         if not running:
             self.wins = None
 
-    def _slice_block(self, lo: int, hi: int) -> Block:
+    def _slice_block(self, lo: int, hi: int, spec: StreamSpec) -> Block:
         """One window's aggregates for log indices ``[lo, hi)``, from prefix sums and slices."""
         n = hi - lo
-        cols = self.cols
         if n == 0:
-            return _ZEROS[len(cols)]
-        amt, cs, cd, cu = self.amt, self.cs, self.cd, self.cu
+            return spec.zeros
+        cols = self.cols
+        amt = self.amt
         if n == 1:
             a = amt[lo]
-            block: Block = (1, a, a, cd[hi] - cd[lo], cu[hi] - cu[lo])
-            return block + tuple([0 if col[lo] is None else 1 for col in cols])
+            return (1, a, a, *[0 if col[lo] is None else 1 for col in cols])
         distinct = []
         for col in cols:
             seen = set(col[lo:hi])
             distinct.append(len(seen) - (None in seen))  # None is no value
-        block = (n, cs[hi] - cs[lo], max(amt[lo:hi]), cd[hi] - cd[lo], cu[hi] - cu[lo])
-        return block + tuple(distinct)
+        return (n, self.cs[hi] - self.cs[lo], max(amt[lo:hi]), *distinct)

@@ -17,16 +17,20 @@ __all__ = ["build_snapshot"]
 
 def build_snapshot(
     *,
-    feature_sets: tuple[tuple[str, int], ...],
+    feature_sets: tuple[FeatureSetRef, ...],
     as_of: str,
     values: Mapping[str, FeatureValue],
     input_basis: Mapping[str, int],
     graph_version: str | None,
     complete: bool,
 ) -> FeatureSnapshot:
-    """A validated snapshot whose hash is computed over its canonical JSON body."""
+    """A validated snapshot whose hash is computed over its canonical JSON body.
+
+    ``feature_sets`` names each feature family the values come from, by the digest of its
+    definitions (``FeatureRegistry.feature_set``), so the hash changes with any definition.
+    """
     body: dict[str, object] = {
-        "feature_sets": [{"name": name, "version": version} for name, version in feature_sets],
+        "feature_sets": [{"name": ref.name, "digest": ref.digest} for ref in feature_sets],
         "as_of": as_of,
         "values": dict(values),
         "input_basis": dict(input_basis),
@@ -37,8 +41,7 @@ def build_snapshot(
     # validated envelopes), so skip re-validating a dict of hundreds of entries per decision;
     # tests validate snapshots round trip through the model.
     return FeatureSnapshot.model_construct(
-        feature_sets=tuple(FeatureSetRef.model_construct(name=n, version=v)
-                           for n, v in feature_sets),
+        feature_sets=feature_sets,
         as_of=as_of,
         values=body["values"],
         input_basis=body["input_basis"],

@@ -1,4 +1,5 @@
-"""Features of the trigger itself (feature set ``txn`` v1): what the authorisation says.
+"""Features of the trigger itself (family ``txn``, declared in ``app.ofp.registry``): what the
+authorisation says.
 
 Pure functions of the trigger's payload and ``ts_utc``; no state, no history. They sit beside the
 windowed aggregates so a scorecard can combine "what is asked" with "what came before".
@@ -6,12 +7,12 @@ windowed aggregates so a scorecard can combine "what is asked" with "what came b
 
 from __future__ import annotations
 
+from app.ofp.registry import REGISTRY, TXN_FAMILY
 from app.rails.decision import FeatureValue
 from app.rails.payloads import AuthRequestV1
 
-__all__ = ["TXN_FEATURE_NAMES", "TXN_FEATURE_SET", "trigger_features"]
+__all__ = ["TXN_FEATURE_NAMES", "trigger_features"]
 
-TXN_FEATURE_SET = ("txn", 1)
 _HOUR_US = 3_600_000_000
 _DAY_US = 24 * _HOUR_US
 ROUND_STEP_MINOR = 5_000
@@ -19,10 +20,7 @@ ROUND_STEP_MINOR = 5_000
 ROUND_MIN_MINOR = 10_000
 TINY_MAX_MINOR = 300
 
-TXN_FEATURE_NAMES: tuple[str, ...] = tuple(sorted((
-    "txn.amount_minor", "txn.is_round_amount", "txn.is_tiny_amount", "txn.card_present",
-    "txn.entry_keyed", "txn.entry_magstripe", "txn.mcc", "txn.hour_utc", "txn.is_night_utc",
-)))
+TXN_FEATURE_NAMES: tuple[str, ...] = REGISTRY.family_names(TXN_FAMILY)
 
 
 def trigger_features(auth: AuthRequestV1, ts_us: int) -> dict[str, FeatureValue]:

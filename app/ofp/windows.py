@@ -10,6 +10,7 @@ aggregates were accumulated.
 from __future__ import annotations
 
 import math
+import re
 from typing import Final
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "amount_zscore",
     "in_window",
     "seconds_between",
+    "window_us",
 ]
 
 MICROS_PER_SECOND: Final = 1_000_000
@@ -43,6 +45,21 @@ WINDOW_US: Final[tuple[int, ...]] = tuple(WINDOWS.values())
 RETENTION_US: Final = WINDOWS["7d"]
 
 _DECIMALS: Final = 6
+_WINDOW_NAME = re.compile(r"^([1-9][0-9]{0,3})(m|h|d)$")
+_UNIT_US: Final = {"m": _MINUTE_US, "h": _HOUR_US, "d": _DAY_US}
+
+
+def window_us(name: str) -> int:
+    """The length of a window named ``<n>m``, ``<n>h`` or ``<n>d`` (the name is part of feature
+    names, so it says exactly how long the window is).
+
+    Raises:
+        ValueError: not such a name.
+    """
+    m = _WINDOW_NAME.match(name)
+    if m is None:
+        raise ValueError(f"window {name!r} is not <n>m, <n>h or <n>d")
+    return int(m.group(1)) * _UNIT_US[m.group(2)]
 
 
 def in_window(ts_us: int, trigger_ts_us: int, window_us: int) -> bool:

@@ -4,9 +4,10 @@ A bundle is content-addressed: its identity on the wire is a :class:`~app.rails.
 whose ``digest`` is the sha256 of the bundle's canonical JSON (:func:`bundle_bytes`), so nobody can
 change a rule under the same name and version. The first (and so far only) kind is a transparent
 *scorecard*: each rule adds its points when its condition holds, and the total falls into an
-outcome band. A rule names one feature of a snapshot (``card.count_5m``, ``graph.*``, ``txn.*``);
-which feature sets provide it is declared by ``feature_sets`` and checked by the resolver against
-what the online features provide, not here (a name prefix does not say which set it belongs to).
+outcome band. A rule names one feature of a snapshot (``card.count_5m``, ``graph.*``, ``txn.*``).
+A bundle lists every feature it reads (``features``; a rule reading an unlisted one makes the
+bundle invalid); the resolver checks that list against the feature registry, so a bundle keeps
+working while the registry grows and is refused, naming the feature, when one it reads is gone.
 
 Models are closed and frozen; scalars are strict (a YAML ``"5"`` is not the number 5, and ``1``
 is not ``true``), so a bundle means exactly what its file says.
@@ -30,7 +31,7 @@ from pydantic import (
 )
 
 from app.rails.canonical_json import canonical_dumps
-from app.rails.decision import BundleRef, FeatureSetRef
+from app.rails.decision import BundleRef, FeatureName
 from app.rails.digests import digest_bytes
 from app.rails.errors import ContractError
 from app.rails.reason_codes import ReasonCode
@@ -59,7 +60,6 @@ RuleValue = StrictBool | StrictInt | StrictFloat | list[StrictInt]
 
 _Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 _Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
-_FeatureName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")]
 _RuleCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")]
 _PLATFORM_CODES = frozenset(code.value for code in ReasonCode)
 
@@ -81,7 +81,7 @@ class ScorecardRule(BaseModel):
     model_config = _Closed
 
     name: _Name = Field(description="snake_case, unique within the bundle.")
-    feature: _FeatureName = Field(description="A snapshot feature name, e.g. 'card.count_5m'.")
+    feature: FeatureName = Field(description="A snapshot feature name, e.g. 'card.count_5m'.")
     op: RuleOp
     value: RuleValue = Field(
         description="A number; a bool only with '=='/'!='; an int list only with 'in'."
@@ -128,7 +128,7 @@ class ScoreBands(BaseModel):
 
 
 class ScorecardBundle(BaseModel):
-    """A transparent scorecard: feature sets it needs, rules, and outcome bands."""
+    """A transparent scorecard: the features it reads, rules, and outcome bands."""
 
     model_config = _Closed
 
@@ -137,8 +137,10 @@ class ScorecardBundle(BaseModel):
     scope: _Id = Field(description="Registry scope it may be ACTIVE in, e.g. 'auth'.")
     kind: Literal["scorecard"]
     description: str = Field(min_length=1, max_length=4000)
-    feature_sets: tuple[FeatureSetRef, ...] = Field(
-        min_length=1, description="Feature sets (name, version) the rules read from."
+    features: tuple[FeatureName, ...] = Field(
+        min_length=1,
+        description="Every feature the rules read, sorted, without repeats; the bundle is "
+                    "usable where the feature registry provides all of them.",
     )
     rules: tuple[ScorecardRule, ...] = Field(min_length=1)
     bands: ScoreBands
@@ -149,9 +151,11 @@ class ScorecardBundle(BaseModel):
         if len(set(rules)) != len(rules):
             dupes = sorted({n for n in rules if rules.count(n) > 1})
             raise ValueError(f"rule names must be unique; repeated: {dupes}")
-        sets = [fs.name for fs in self.feature_sets]
-        if len(set(sets)) != len(sets):
-            raise ValueError("each feature set may be declared once (one version per name)")
+        if list(self.features) != sorted(set(self.features)):
+            raise ValueError("features must be sorted and without repeats")
+        unlisted = sorted(self.required_features() - set(self.features))
+        if unlisted:
+            raise ValueError(f"rules read features not listed in 'features': {unlisted}")
         return self
 
     def required_features(self) -> set[str]:
@@ -171,7 +175,6 @@ def bundle_ref(bundle: ScorecardBundle) -> BundleRef:
         version=bundle.version,
         scope=bundle.scope,
         digest=digest_bytes(bundle_bytes(bundle)),
-        feature_sets=bundle.feature_sets,
     )
 
 

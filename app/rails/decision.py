@@ -32,6 +32,7 @@ __all__ = [
     "DecisionOutcome",
     "DecisionReason",
     "DecisionRecord",
+    "FeatureName",
     "FeatureSetRef",
     "FeatureSnapshot",
     "FeatureValue",
@@ -73,12 +74,14 @@ class ActionType(StrEnum):
 
 
 class FeatureSetRef(BaseModel):
-    """A named, versioned feature set: what a snapshot provides and a bundle needs."""
+    """A feature family a snapshot's values come from (``ofp_core``, ``ieg_links``, ``txn``),
+    identified by the digest of its definitions in the feature registry (``app.ofp.registry``):
+    any change to a definition changes the digest, so nothing is bumped by hand."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-    version: Annotated[int, Field(ge=1)]
+    digest: Hex64
 
 
 class BundleRef(BaseModel):
@@ -91,7 +94,6 @@ class BundleRef(BaseModel):
     version: Annotated[int, Field(ge=1)]
     scope: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
     digest: Digest
-    feature_sets: tuple[FeatureSetRef, ...]
 
 
 class TriggerRef(BaseModel):

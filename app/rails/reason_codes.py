@@ -125,11 +125,17 @@ class ReasonCode(StrEnum):
     BUNDLE_UNRESOLVED = "BUNDLE_UNRESOLVED"
     """No usable ACTIVE bundle could be resolved for the decision scope."""
     BUNDLE_INCOMPATIBLE = "BUNDLE_INCOMPATIBLE"
-    """The ACTIVE bundle declares a feature set the online features do not provide."""
+    """The ACTIVE bundle cannot be scored here (``FEATURE_MISSING`` says why)."""
+    FEATURE_MISSING = "FEATURE_MISSING"
+    """The ACTIVE bundle reads a feature the feature registry does not provide (the resolution
+    names it); the bundle is refused, never scored with that feature absent."""
     BUNDLE_FALLBACK = "BUNDLE_FALLBACK"
     """The policy's fallback bundle decided because the ACTIVE one was unusable."""
     SNAPSHOT_INCOMPLETE = "SNAPSHOT_INCOMPLETE"
     """The trigger arrived later than the allowed lateness: its features may miss events."""
+    LATE_TRIGGER = "LATE_TRIGGER"
+    """The trigger arrived after its partition's watermark had passed it; decided where the log
+    put it, snapshot incomplete."""
     TRIGGER_UNREADABLE = "TRIGGER_UNREADABLE"
     """A traffic record the hot path cannot parse as an admitted envelope and payload."""
     TRIGGER_RUN_UNKNOWN = "TRIGGER_RUN_UNKNOWN"

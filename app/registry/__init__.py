@@ -16,6 +16,7 @@ from app.registry.resolver import (
     bootstrap_pair,
     is_compatible,
     load_bootstrap,
+    missing_features,
     resolve,
 )
 from app.registry.scorecard import (
@@ -63,6 +64,7 @@ __all__ = [
     "condition_holds",
     "is_compatible",
     "load_bootstrap",
+    "missing_features",
     "resolve",
     "score",
 ]

@@ -1,9 +1,11 @@
 """Which bundle DF scores with: the ACTIVE one if it is usable, else the policy's fallback.
 
-Resolution is a pure function of what the Registry says is ACTIVE, the feature sets the online
-features provide, and the policy's fallback choice, so every worker (and a replay) given the same
+Resolution is a pure function of what the Registry says is ACTIVE, the features the feature
+registry provides, and the policy's fallback choice, so every worker (and a replay) given the same
 inputs lands on the same bundle and the same reason codes. A bundle is *compatible* when every
-feature set it declares is provided at exactly the declared version. The bootstrap scorecard
+feature it lists is provided: growing the registry never breaks an ACTIVE bundle, and removing a
+feature it reads refuses it with ``BUNDLE_INCOMPATIBLE`` + ``FEATURE_MISSING``, the missing names
+in :attr:`Resolution.missing_features`. The bootstrap scorecard
 ships in this package (``bootstrap_scorecard.yaml``); :func:`load_bootstrap` reads it on first
 use, never at import.
 """
@@ -17,7 +19,7 @@ from importlib.resources import files
 from typing import Literal
 
 from app.rails.bundle import ScorecardBundle, bundle_ref, parse_bundle_yaml
-from app.rails.decision import BundleRef, FeatureSetRef
+from app.rails.decision import BundleRef
 from app.rails.reason_codes import ReasonCode
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "bootstrap_pair",
     "is_compatible",
     "load_bootstrap",
+    "missing_features",
     "resolve",
 ]
 
@@ -44,6 +47,15 @@ class Resolution:
     bundle: ScorecardBundle | None
     ref: BundleRef | None
     reason_codes: tuple[str, ...]
+    missing_features: tuple[str, ...] = ()
+    """The ACTIVE bundle's features the registry does not provide (why it was refused)."""
+
+    def detail(self) -> str | None:
+        """A one-line explanation of a refusal, for logs and health (None if none)."""
+        if not self.missing_features:
+            return None
+        return ("the ACTIVE bundle reads features the feature registry does not provide: "
+                + ", ".join(self.missing_features))
 
 
 @cache
@@ -63,15 +75,20 @@ def bootstrap_pair() -> tuple[BundleRef, ScorecardBundle]:
     return bundle_ref(bundle), bundle
 
 
-def is_compatible(bundle: ScorecardBundle, provided: Iterable[FeatureSetRef]) -> bool:
-    """Whether every feature set ``bundle`` declares is provided at exactly that version."""
-    have = set(provided)
-    return all(fs in have for fs in bundle.feature_sets)
+def missing_features(bundle: ScorecardBundle, provided: Iterable[str]) -> tuple[str, ...]:
+    """The features ``bundle`` lists that are not in ``provided``, sorted."""
+    have = provided if isinstance(provided, frozenset | set) else frozenset(provided)
+    return tuple(name for name in bundle.features if name not in have)
+
+
+def is_compatible(bundle: ScorecardBundle, provided: Iterable[str]) -> bool:
+    """Whether every feature ``bundle`` lists is provided."""
+    return not missing_features(bundle, provided)
 
 
 def resolve(
     active: tuple[BundleRef, ScorecardBundle] | None,
-    provided: Iterable[FeatureSetRef],
+    provided: Iterable[str],
     *,
     fallback: Fallback,
     bootstrap: tuple[BundleRef, ScorecardBundle],
@@ -79,26 +96,30 @@ def resolve(
     """Pick the bundle DF scores with.
 
     - a compatible ACTIVE bundle: it, with no reason codes;
-    - no ACTIVE bundle: ``BUNDLE_UNRESOLVED``; an incompatible one: ``BUNDLE_INCOMPATIBLE``;
+    - no ACTIVE bundle: ``BUNDLE_UNRESOLVED``; one reading a feature the registry lacks:
+      ``BUNDLE_INCOMPATIBLE`` and ``FEATURE_MISSING`` (names in ``missing_features``);
       then, with ``fallback="bootstrap"`` and a compatible bootstrap, the bootstrap plus
       ``BUNDLE_FALLBACK``, otherwise no bundle (DF decides by guardrails alone).
 
     Args:
         active: the Registry's ACTIVE bundle for the scope and its ref, or None if unreadable.
-        provided: the feature sets the online snapshot provides.
+        provided: the feature names the feature registry provides (``REGISTRY.names``).
         fallback: the policy's ``on_unusable_bundle``.
         bootstrap: the bootstrap bundle and its ref (:func:`bootstrap_pair`).
     """
     have = frozenset(provided)
+    missing: tuple[str, ...] = ()
     if active is not None:
         ref, bundle = active
-        if is_compatible(bundle, have):
+        missing = missing_features(bundle, have)
+        if not missing:
             return Resolution(bundle=bundle, ref=ref, reason_codes=())
-        reasons: tuple[str, ...] = (ReasonCode.BUNDLE_INCOMPATIBLE.value,)
+        reasons: tuple[str, ...] = (ReasonCode.BUNDLE_INCOMPATIBLE.value,
+                                    ReasonCode.FEATURE_MISSING.value)
     else:
         reasons = (ReasonCode.BUNDLE_UNRESOLVED.value,)
     boot_ref, boot = bootstrap
     if fallback == "bootstrap" and is_compatible(boot, have):
-        return Resolution(bundle=boot, ref=boot_ref,
+        return Resolution(bundle=boot, ref=boot_ref, missing_features=missing,
                           reason_codes=(*reasons, ReasonCode.BUNDLE_FALLBACK.value))
-    return Resolution(bundle=None, ref=None, reason_codes=reasons)
+    return Resolution(bundle=None, ref=None, reason_codes=reasons, missing_features=missing)

@@ -113,7 +113,6 @@ def brute_features(stream: Stream, ents: Entities, as_of: int, retention: int) -
         "graph.ip_new_for_account": new("account", "ip"),
         "graph.device_new_for_card": new("card", "device"),
         "graph.ip_new_for_card": new("card", "ip"),
-        "graph.device_distinct_cards_1h": distinct("device", "card", as_of - HOUR),
         "graph.device_distinct_cards_24h": distinct("device", "card", as_of - DAY),
         "graph.device_distinct_cards_total": distinct("device", "card", since),
         "graph.device_distinct_customers_total": distinct("device", "customer", since),

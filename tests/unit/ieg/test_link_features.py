@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.ieg import GRAPH_FEATURE_SET, LINK_FEATURE_NAMES, EntityGraph, Observation, link_features
+from app.ieg import LINK_FEATURE_NAMES, EntityGraph, Observation, link_features
+from app.ofp import GRAPH_FAMILY, REGISTRY
 
 T0 = 1_700_000_000_000_000
 SEC = 1_000_000
@@ -29,12 +30,12 @@ def feed(g: EntityGraph, ts_us: int, **overrides: str | None) -> None:
     g.apply(Observation(ts_us, ents(**overrides)))
 
 
-def test_names_are_the_fourteen_contract_names_sorted() -> None:
-    assert GRAPH_FEATURE_SET == ("ieg_links", 1)
+def test_names_are_the_thirteen_registry_names_sorted() -> None:
+    # graph.device_distinct_cards_1h is gone: device.distinct_cards_1h is that feature (#12).
+    assert REGISTRY.family_names(GRAPH_FAMILY) == LINK_FEATURE_NAMES
     assert LINK_FEATURE_NAMES == (
         "graph.account_distinct_devices_total",
         "graph.card_distinct_devices_total",
-        "graph.device_distinct_cards_1h",
         "graph.device_distinct_cards_24h",
         "graph.device_distinct_cards_total",
         "graph.device_distinct_customers_total",
@@ -57,7 +58,7 @@ def test_key_set_is_constant_and_absent_entities_give_none(absent: tuple[str, ..
     assert tuple(sorted(features)) == LINK_FEATURE_NAMES
     if "device" in absent:
         assert features["graph.device_new_for_card"] is None
-        assert features["graph.device_distinct_cards_1h"] is None
+        assert features["graph.device_distinct_cards_24h"] is None
         assert features["graph.device_distinct_customers_total"] is None
     if not absent:
         assert None not in features.values()
@@ -74,7 +75,7 @@ def test_first_sighting_is_new_everywhere_and_the_event_never_sees_itself() -> N
     assert f["graph.device_new_for_card"] is True
     assert f["graph.ip_new_for_card"] is True
     assert f["graph.merchant_card_first_seen"] is True
-    assert f["graph.device_distinct_cards_1h"] == 0
+    assert f["graph.ip_distinct_cards_1h"] == 0
     assert f["graph.card_distinct_devices_total"] == 0
 
 
@@ -108,7 +109,7 @@ def test_device_and_ip_distinct_cards_by_window() -> None:
     feed(g, T0 - 10 * 60 * SEC, card="c_hour")
     feed(g, T0, card="c_now")
     f = g.link_features(ents(card="c_now"), T0)
-    assert f["graph.device_distinct_cards_1h"] == 1
+    assert f["graph.ip_distinct_cards_1h"] == 1
     assert f["graph.device_distinct_cards_24h"] == 2
     assert f["graph.device_distinct_cards_total"] == 3
     assert f["graph.device_distinct_customers_total"] == 2

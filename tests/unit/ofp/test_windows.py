@@ -1,4 +1,4 @@
-"""Window bounds, exact statistics and the feature-set declaration of ``ofp_core``."""
+"""Window bounds, exact statistics and the windowed features the registry declares."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import statistics
 
 import pytest
 
-from app.ofp import ENTITY_KINDS, FEATURE_NAMES, FEATURE_SET, WINDOWS, EntityKind
-from app.ofp.feature_set import DISTINCT_FIELDS, kind_feature_names
+from app.ofp import ENTITY_KINDS, FEATURE_NAMES, REGISTRY, WINDOWS, EntityKind
 from app.ofp.windows import (
     RETENTION_US,
     amount_to_mean,
@@ -75,38 +74,44 @@ def test_zscore_is_exact_for_large_sums() -> None:
     assert amount_zscore(10**12, n, s, q) == round((10**12 * n - s) / math.sqrt(n * q - s * s), 6)
 
 
-def test_feature_set_declares_name_and_version() -> None:
-    assert FEATURE_SET == ("ofp_core", 1)
+def kind_feature_names(kind: EntityKind) -> set[str]:
+    return {d.name for d in REGISTRY.defs if d.entity_kind == kind}
+
+
+DISTINCT_STEMS: dict[str, set[str]] = {
+    "card": {"distinct_merchants", "distinct_devices"},
+    "account": {"distinct_cards", "distinct_merchants", "distinct_devices"},
+    "customer": {"distinct_cards", "distinct_merchants", "distinct_devices"},
+    "device": {"distinct_cards", "distinct_merchants"},
+    "ip": {"distinct_cards", "distinct_merchants"},
+    "merchant": {"distinct_cards"},
+}
 
 
 def test_feature_names_are_sorted_unique_and_well_formed() -> None:
     assert list(FEATURE_NAMES) == sorted(set(FEATURE_NAMES))
     pattern = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")  # rails FeatureName
     assert all(pattern.match(name) for name in FEATURE_NAMES)
-    per_window = {kind: 5 + len(DISTINCT_FIELDS[kind]) for kind in ENTITY_KINDS}
+    per_window = {kind: 3 + len(DISTINCT_STEMS[kind]) for kind in ENTITY_KINDS}
     expected = sum(4 * n + 1 for n in per_window.values()) + 2  # + card extras
-    assert len(FEATURE_NAMES) == expected == 180
+    assert len(FEATURE_NAMES) == expected == 132
 
 
-@pytest.mark.parametrize(
-    ("kind", "stems"),
-    [
-        ("card", {"distinct_merchants", "distinct_devices"}),
-        ("account", {"distinct_cards", "distinct_merchants", "distinct_devices"}),
-        ("customer", {"distinct_cards", "distinct_merchants", "distinct_devices"}),
-        ("device", {"distinct_cards", "distinct_merchants"}),
-        ("ip", {"distinct_cards", "distinct_merchants"}),
-        ("merchant", {"distinct_cards"}),
-    ],
-)
-def test_each_kind_has_its_distinct_counts_per_window(kind: EntityKind, stems: set[str]) -> None:
-    names = set(kind_feature_names(kind))
+@pytest.mark.parametrize("kind", ENTITY_KINDS)
+def test_each_kind_has_its_distinct_counts_per_window(kind: EntityKind) -> None:
+    stems = DISTINCT_STEMS[kind]
+    names = kind_feature_names(kind)
     for window in WINDOWS:
-        for stem in ("count", "amount_sum", "amount_max", "declines", "step_ups", *stems):
+        for stem in ("count", "amount_sum", "amount_max", *stems):
             assert f"{kind}.{stem}_{window}" in names
     distinct = {n for n in names if ".distinct_" in n}
     assert len(distinct) == 4 * len(stems)
     assert f"{kind}.time_since_prev_s" in names
+
+
+def test_no_self_feedback_features() -> None:
+    # Declines and step-ups were fed by DF's own outcomes (issue #12): dropped.
+    assert not [n for n in REGISTRY.names if "declines" in n or "step_ups" in n]
 
 
 def test_only_cards_have_the_ratio_features() -> None:

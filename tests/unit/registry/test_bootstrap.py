@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.ieg.link_features import GRAPH_FEATURE_SET, LINK_FEATURE_NAMES
-from app.ofp.feature_set import FEATURE_NAMES, FEATURE_SET
-from app.ofp.trigger_features import TXN_FEATURE_NAMES, TXN_FEATURE_SET
+from app.ieg.link_features import LINK_FEATURE_NAMES
+from app.ofp import FEATURE_NAMES, REGISTRY
+from app.ofp.trigger_features import TXN_FEATURE_NAMES
 from app.rails.bundle import bundle_ref
-from app.rails.decision import FeatureSetRef
-from app.registry.resolver import bootstrap_pair, load_bootstrap
+from app.registry.resolver import bootstrap_pair, is_compatible, load_bootstrap
 from app.registry.scorecard import score
 
 OFP_NAME = re.compile(
@@ -18,7 +17,7 @@ OFP_NAME = re.compile(
 )
 GRAPH_NAMES = {
     "graph.device_new_for_account", "graph.ip_new_for_account", "graph.device_new_for_card",
-    "graph.ip_new_for_card", "graph.device_distinct_cards_1h", "graph.device_distinct_cards_24h",
+    "graph.ip_new_for_card", "graph.device_distinct_cards_24h",
     "graph.device_distinct_customers_total", "graph.ip_distinct_cards_1h",
     "graph.ip_distinct_customers_total", "graph.merchant_card_first_seen",
 }
@@ -31,16 +30,19 @@ def test_bootstrap_identity() -> None:
     bundle = load_bootstrap()
     assert (bundle.bundle_id, bundle.version, bundle.scope, bundle.kind) == (
         "bootstrap-scorecard", 1, "auth", "scorecard")
-    assert bundle.feature_sets == (FeatureSetRef(name="ofp_core", version=1),
-                                   FeatureSetRef(name="ieg_links", version=1),
-                                   FeatureSetRef(name="txn", version=1))
     assert (bundle.bands.step_up, bundle.bands.review, bundle.bands.decline) == (40, 60, 90)
 
 
-def test_bootstrap_declares_the_feature_sets_the_hot_path_provides() -> None:
-    provided = {FeatureSetRef(name=n, version=v)
-                for n, v in (FEATURE_SET, GRAPH_FEATURE_SET, TXN_FEATURE_SET)}
-    assert set(load_bootstrap().feature_sets) == provided
+def test_bootstrap_lists_exactly_what_its_rules_read_and_the_registry_provides_it() -> None:
+    bundle = load_bootstrap()
+    assert set(bundle.features) == bundle.required_features()
+    assert is_compatible(bundle, REGISTRY.names)
+
+
+def test_bootstrap_reads_no_self_feedback_and_no_graph_twin() -> None:
+    read = load_bootstrap().required_features()
+    assert not [f for f in read if "declines" in f or "step_ups" in f]
+    assert "graph.device_distinct_cards_1h" not in read
 
 
 def test_every_feature_follows_the_names_and_exists() -> None:
@@ -78,7 +80,7 @@ def _snapshot(**overrides: Any) -> dict[str, Any]:
         "ip.distinct_cards_24h": 2,
         "graph.device_new_for_account": False, "graph.ip_new_for_account": False,
         "graph.device_new_for_card": False, "graph.ip_new_for_card": False,
-        "graph.device_distinct_cards_1h": 1, "graph.device_distinct_cards_24h": 1,
+        "graph.device_distinct_cards_24h": 1,
         "graph.device_distinct_customers_total": 1, "graph.ip_distinct_customers_total": 2,
         "graph.merchant_card_first_seen": False,
         "txn.amount_minor": 4_250, "txn.is_round_amount": False, "txn.is_tiny_amount": False,

@@ -32,11 +32,12 @@ def rule_body(**overrides: Any) -> dict[str, Any]:
 
 
 def bundle_body(**overrides: Any) -> dict[str, Any]:
-    """A valid scorecard bundle as a plain dict (what YAML decodes to)."""
+    """A valid scorecard bundle as a plain dict (what YAML decodes to); overriding ``rules``
+    without ``features`` lists what those rules read."""
     body: dict[str, Any] = {
         "bundle_id": "test-scorecard", "version": 1, "scope": "auth", "kind": "scorecard",
         "description": "a test bundle",
-        "feature_sets": [{"name": "ofp_core", "version": 1}, {"name": "txn", "version": 1}],
+        "features": ["card.count_5m", "txn.is_tiny_amount", "txn.mcc"],
         "rules": [rule_body(),
                   rule_body(name="tiny", feature="txn.is_tiny_amount", op="==", value=True,
                             points=20, reason_code="TINY_AMOUNT"),
@@ -44,6 +45,8 @@ def bundle_body(**overrides: Any) -> dict[str, Any]:
                             points=10, reason_code="PROBE_CATEGORY")],
         "bands": {"step_up": 30, "review": 50, "decline": 60},
     }
+    if "rules" in overrides and "features" not in overrides:
+        body["features"] = sorted({rule["feature"] for rule in overrides["rules"]} or {"txn.mcc"})
     return {**body, **overrides}
 
 
@@ -54,6 +57,16 @@ def make_bundle(**overrides: Any) -> ScorecardBundle:
 def test_valid_bundle_parses_and_lists_required_features() -> None:
     bundle = make_bundle()
     assert bundle.required_features() == {"card.count_5m", "txn.is_tiny_amount", "txn.mcc"}
+
+
+def test_a_bundle_may_list_more_features_than_its_rules_read() -> None:
+    listed = ["card.count_1h", "card.count_5m", "txn.is_tiny_amount", "txn.mcc"]
+    assert make_bundle(features=listed).features == tuple(listed)
+
+
+def test_a_rule_reading_an_unlisted_feature_is_named() -> None:
+    with pytest.raises(ValidationError, match=r"not listed in 'features': \['card.count_5m'\]"):
+        make_bundle(features=["txn.is_tiny_amount", "txn.mcc"])
 
 
 @pytest.mark.parametrize("overrides", [
@@ -92,8 +105,12 @@ def test_bands_must_not_decrease_but_may_be_equal() -> None:
 @pytest.mark.parametrize("overrides", [
     {"rules": [rule_body(), rule_body(points=5)]},                      # duplicate rule names
     {"rules": []},
-    {"feature_sets": [{"name": "txn", "version": 1}, {"name": "txn", "version": 2}]},
-    {"feature_sets": []},
+    {"features": ["txn.is_tiny_amount", "txn.mcc"]},                  # a rule's feature unlisted
+    {"features": ["card.count_5m", "txn.is_tiny_amount", "txn.mcc", "txn.mcc"]},  # a repeat
+    {"features": ["txn.mcc", "card.count_5m", "txn.is_tiny_amount"]},  # not sorted
+    {"features": []},
+    {"features": ["card.count_5m", "txn.is_tiny_amount", "txn.mcc", "Bad Name"]},
+    {"feature_sets": [{"name": "txn", "version": 1}]},                 # the old field is gone
     {"version": 0},
     {"version": "1"},
     {"kind": "lightgbm"},
@@ -116,7 +133,6 @@ def test_bundle_ref_is_the_digest_of_the_canonical_bytes() -> None:
     ref = bundle_ref(bundle)
     assert ref.digest == digest_bytes(bundle_bytes(bundle))
     assert (ref.bundle_id, ref.version, ref.scope) == ("test-scorecard", 1, "auth")
-    assert ref.feature_sets == bundle.feature_sets
     assert parse_bundle(canonical_loads(bundle_bytes(bundle)), source="x") == bundle
 
 
@@ -130,7 +146,7 @@ def test_any_change_changes_the_digest() -> None:
 
 def test_yaml_errors_name_the_field_path() -> None:
     text = "bundle_id: x\nversion: 1\nscope: auth\nkind: scorecard\ndescription: d\n" \
-           "feature_sets: [{name: txn, version: 1}]\nbands: {step_up: 1, review: 2, decline: 3}\n" \
+           "features: [txn.mcc]\nbands: {step_up: 1, review: 2, decline: 3}\n" \
            "rules:\n  - {name: a, feature: txn.mcc, op: '~', value: 1, points: 1, " \
            "reason_code: A}\n"
     with pytest.raises(BundleInvalidError) as info:

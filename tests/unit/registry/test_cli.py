@@ -18,7 +18,7 @@ RULE = ("{name: burst, feature: card.count_5m, op: '>=', value: 5, points: 50, "
 def _bundle_yaml(version: int = 1, scope: str = "auth", rule: str = RULE) -> str:
     return (f"bundle_id: analyst-scorecard\nversion: {version}\nscope: {scope}\n"
             "kind: scorecard\ndescription: an analyst's edit\n"
-            "feature_sets: [{name: ofp_core, version: 1}]\n"
+            "features: [card.count_5m]\n"
             f"bands: {{step_up: 40, review: 60, decline: 90}}\nrules:\n  - {rule}\n")
 
 
