@@ -20,6 +20,11 @@ stage and easy to get subtly wrong:
   partition is let go; then each partition is released and its state dropped. Nothing is
   taken again until the next :meth:`PartitionStage.assign`: a partition another worker is about
   to own is never loaded here.
+- **Ownership.** Delivered records of partitions not owned are dropped (buffered before a
+  revocation). By default "owned" is the last ``on_partitions_assigned`` signal. faust sends
+  that signal after table recovery, and records of the new assignment can arrive before it: a
+  stage with ``catch_up`` reads them at the take, but a stage without one would never see them
+  again, so it passes ``owned`` (the consumer's live assignment) instead.
 - **Snapshots.** With a :class:`SnapshotPolicy` and a :meth:`StageLogic.snapshot`, the state of
   a partition is written (``app.runtime.stage_snapshots``) every ``every_records`` applied
   records and at a clean revocation, and the newest one at or below the true log end is handed
@@ -37,6 +42,7 @@ import asyncio
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar
 
@@ -207,7 +213,8 @@ class PartitionStage(Generic[S]):
 
     def __init__(self, *, name: str, topic: str, log_id: str, logic: StageLogic[S],
                  log: PartitionLog, catch_up: bool = False,
-                 snapshots: SnapshotPolicy | None = None) -> None:
+                 snapshots: SnapshotPolicy | None = None,
+                 owned: Callable[[], AbstractSet[int]] | None = None) -> None:
         self.name = name
         self.topic = topic
         self.log_id = log_id
@@ -215,6 +222,7 @@ class PartitionStage(Generic[S]):
         self.log = log
         self.catch_up = catch_up
         self.snapshots = snapshots
+        self._owned = owned
         self.lock = asyncio.Lock()
         self._assigned: frozenset[int] = frozenset()
         self._states: dict[int, S] = {}
@@ -257,7 +265,8 @@ class PartitionStage(Generic[S]):
     async def process(self, events: Sequence[Event]) -> None:
         """One batch of delivered events, under the lock a revocation also takes."""
         async with self.lock:
-            live = [ev for ev in events if ev.message.partition in self._assigned]
+            owned = self._assigned if self._owned is None else self._owned()
+            live = [ev for ev in events if ev.message.partition in owned]
             first_of: dict[int, Event] = {}
             for ev in live:
                 first_of.setdefault(ev.message.partition, ev)
@@ -310,8 +319,9 @@ class PartitionStage(Generic[S]):
         if self.catch_up:
             tail = await self.log.read(partition, resumed.next_offset, None)
             if tail:
-                await self.logic.step([replace(r, carrier=carrier) for r in tail],
-                                      self._states)
+                if carrier is not None:
+                    tail = [replace(r, carrier=carrier) for r in tail]
+                await self.logic.step(tail, self._states)
                 self._next[partition] = tail[-1].offset + 1
                 self._unsnapshotted[partition] = len(tail)
                 await self.logic.commit(partition, resumed.state, self._next[partition],

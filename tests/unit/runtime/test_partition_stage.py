@@ -174,6 +174,17 @@ async def test_records_of_partitions_not_assigned_are_dropped_and_never_taken() 
     assert _of(logic, "load") == [("load", 0, None)]
 
 
+async def test_a_live_ownership_provider_replaces_the_assignment_signal() -> None:
+    logic, log = Recorder(), MemoryLog({0: 5, 1: 5})
+    owned = {0}
+    stage = PartitionStage(name="test", topic=TOPIC, log_id=LOG_ID, logic=logic, log=log,
+                           owned=lambda: owned)  # no assign(): faust's signal has not come yet
+    await stage.process([ev(0, 0), ev(1, 0)])
+    owned.add(1)
+    await stage.process([ev(1, 1)])
+    assert stage.states == {0: [0], 1: [0, 1]}
+
+
 async def test_revocation_waits_for_the_batch_in_flight_then_drops_every_partition() -> None:
     logic, log = Recorder(gate=asyncio.Event()), MemoryLog({0: 5, 1: 5})
     stage = make_stage(logic, log)
