@@ -15,8 +15,10 @@ from app.conformance.evidence import BusRecord, RunEvidence
 from app.conformance.suite import run_checks
 from app.rails.action import outcome_id_of
 from app.rails.canonical_json import canonical_dumps
+from app.rails.timefmt import ts_to_epoch_micros
 from app.rails.watermark import END_MICROS, watermark_at, watermark_value
-from tests.unit.hotpath.test_engine import RUN, TOPIC, engine, raw, step
+from tests.unit.hotpath.feed import TrafficFeed
+from tests.unit.hotpath.test_engine import RUN, TOPIC, context, engine, raw
 
 RTDL = "fp.bus.rtdl.v1"
 
@@ -48,11 +50,14 @@ def build(n: int = 4) -> RunEvidence:
     hot = engine()
     traffic: list[BusRecord] = []
     rtdl_bodies: list[dict[str, Any]] = []
+    feed = TrafficFeed(hot, RUN)
     for i in range(n):
         value = raw(i + 1)
-        traffic.append(BusRecord(TOPIC, 0, i, 1_000 + i, value))
-        result = step(hot, value, i)
-        assert result.decision is not None
+        traffic.append(BusRecord(TOPIC, 0, feed.offset, 1_000 + i, value))
+        result = feed.step(value, context())
+        assert result.decision is not None  # the step's watermark record follows the event
+        traffic.append(BusRecord(TOPIC, 0, feed.offset - 1, 1_000 + i, watermark_value(
+            watermark_at(RUN, 0, 1, ts_to_epoch_micros(result.decision.trigger.ts_utc) + 1))))
         rtdl_bodies.append(result.decision.model_dump(mode="json"))
     rtdl: list[BusRecord] = []
     audits: list[dict[str, Any]] = []
@@ -98,7 +103,7 @@ def _rewrite(evidence: RunEvidence, index: int, change: Any) -> RunEvidence:
     (0, lambda d: d.update(decision_id="0" * 64), "deterministic_ids"),
     (1, lambda o: o.update(outcome_id="0" * 64), "deterministic_ids"),
     (0, lambda d: d["snapshot"].update(as_of="2030-01-01T00:00:00.000000Z"), "as_of_safety"),
-    (0, lambda d: d["snapshot"]["input_basis"].update({f"{TOPIC}|0": 5}), "as_of_safety"),
+    (0, lambda d: d["snapshot"]["input_basis"].update(events_applied=1), "as_of_safety"),
     (0, lambda d: d.update(label="fraud"), "as_of_safety"),
     (0, lambda d: d["snapshot"]["values"].update({"card.count_5m": 99}), "provenance"),
     (0, lambda d: d.update(bundle=None), "provenance"),
