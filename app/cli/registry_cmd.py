@@ -75,8 +75,8 @@ def _bundle_yaml(bundle: ScorecardBundle) -> str:
     lines = [yaml.safe_dump({key: body[key]}, sort_keys=False, width=100).rstrip()
              for key in ("bundle_id", "version", "scope", "kind", "description")]
     lines.append(f"bands: {_flow(body['bands'])}")
-    lines.append("feature_sets:")
-    lines.extend(f"  - {_flow(fs)}" for fs in body["feature_sets"])
+    lines.append("features:")
+    lines.extend(f"  - {name}" for name in body["features"])
     lines.append("rules:")
     lines.extend(f"  - {_flow(rule)}" for rule in body["rules"])
     return "\n".join(lines) + "\n"
@@ -90,13 +90,12 @@ def _list(args: argparse.Namespace) -> int:
         for ref in refs:
             here = active.get(ref.scope)
             mark = "ACTIVE" if here is not None and here[0] == ref.digest.hex else "-"
-            sets = ",".join(f"{fs.name}@{fs.version}" for fs in ref.feature_sets)
             lines.append(f"{mark:6s}  {ref.scope:8s}  {_label(ref):28s}  "
-                         f"sha256:{ref.digest.hex[:16]}  {sets}")
+                         f"sha256:{ref.digest.hex[:16]}")
         return lines
 
     lines = _with_registry(args, work)
-    print(f"{'STATUS':6s}  {'SCOPE':8s}  {'BUNDLE':28s}  {'DIGEST':23s}  FEATURE SETS")
+    print(f"{'STATUS':6s}  {'SCOPE':8s}  {'BUNDLE':28s}  DIGEST")
     print("\n".join(lines))
     return 0
 

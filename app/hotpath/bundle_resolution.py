@@ -1,7 +1,9 @@
 """Which bundle the hot path scores with: the Registry's ACTIVE one, if the snapshot can feed it.
 
-The hot path provides three feature sets (OFP's windows, IEG's link features, the trigger's own
-fields); a bundle that needs anything else is incompatible and the policy's fallback applies. A
+The hot path provides every feature of the feature registry (``app.ofp.registry``: OFP's windows,
+IEG's link features, the trigger's own fields); a bundle that reads any other feature is refused
+(``BUNDLE_INCOMPATIBLE`` + ``FEATURE_MISSING``, the names in the resolution) and the policy's
+fallback applies. Growing the registry never breaks an ACTIVE bundle. A
 registry that cannot be read counts as "no ACTIVE bundle": DF still decides (fallback or
 guardrails only, with reason codes) and DL sees ``registry_resolved=False``.
 """
@@ -9,19 +11,15 @@ guardrails only, with reason codes) and DL sees ``registry_resolved=False``.
 from __future__ import annotations
 
 from app.df.policy import DecisionPolicy
-from app.ieg import GRAPH_FEATURE_SET
-from app.ofp import FEATURE_SET as OFP_FEATURE_SET
-from app.ofp.trigger_features import TXN_FEATURE_SET
-from app.rails.decision import FeatureSetRef
+from app.ofp import REGISTRY
 from app.rails.errors import FraudPlatformError
 from app.registry.resolver import Resolution, bootstrap_pair, resolve
 from app.registry.store import Activation, RegistryStore
 
-__all__ = ["PROVIDED_FEATURE_SETS", "resolve_active", "resolve_active_with_activation"]
+__all__ = ["PROVIDED_FEATURES", "resolve_active", "resolve_active_with_activation"]
 
-PROVIDED_FEATURE_SETS: frozenset[FeatureSetRef] = frozenset(
-    FeatureSetRef(name=name, version=version)
-    for name, version in (OFP_FEATURE_SET, GRAPH_FEATURE_SET, TXN_FEATURE_SET))
+PROVIDED_FEATURES: frozenset[str] = REGISTRY.names
+"""Every feature a hot-path snapshot can carry (graph.* only outside DEGRADED)."""
 
 
 async def resolve_active(registry: RegistryStore, policy: DecisionPolicy) -> Resolution:
@@ -39,5 +37,5 @@ async def resolve_active_with_activation(registry: RegistryStore, policy: Decisi
         active = (ref, bundle)
     except FraudPlatformError:  # includes object-store errors: unreadable = unresolved
         active = None
-    return resolve(active, PROVIDED_FEATURE_SETS, fallback=policy.on_unusable_bundle,
+    return resolve(active, PROVIDED_FEATURES, fallback=policy.on_unusable_bundle,
                    bootstrap=bootstrap_pair()), activation

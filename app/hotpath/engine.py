@@ -246,7 +246,7 @@ LATE_TRIGGER = "LATE_TRIGGER"
 def _incomplete(snapshot: FeatureSnapshot) -> FeatureSnapshot:
     """The same snapshot marked incomplete (its hash covers ``complete``, so it is rebuilt)."""
     return build_snapshot(
-        feature_sets=tuple((ref.name, ref.version) for ref in snapshot.feature_sets),
+        feature_sets=snapshot.feature_sets,
         as_of=snapshot.as_of, values=snapshot.values, input_basis=snapshot.input_basis,
         graph_version=snapshot.graph_version, complete=False)
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from app.ieg.errors import GraphQueryError
+from app.ofp.entities import ENTITY_KINDS as _KINDS
 
 __all__ = ["EDGE_KIND_PAIRS", "ENTITY_KINDS", "NEIGHBOUR_KINDS", "Observation", "check_kind"]
 
-ENTITY_KINDS: Final[tuple[str, ...]] = ("account", "card", "customer", "device", "ip", "merchant")
-"""Every entity kind, sorted; an entity is ``(kind, id)``."""
+ENTITY_KINDS: Final[tuple[str, ...]] = tuple(sorted(_KINDS))
+"""Every entity kind (declared in ``app.ofp.entities``), sorted; an entity is ``(kind, id)``."""
 
 EDGE_KIND_PAIRS: Final[tuple[tuple[str, str], ...]] = (
     ("card", "account"),
