@@ -114,8 +114,10 @@ class ParityReport:
     """Triggers decided online that the offline rebuild did not snapshot (sorted)."""
     not_decided: tuple[str, ...]
     """Triggers the offline rebuild snapshotted that have no decision on the bus (sorted)."""
+    unequal: tuple[str, ...]
+    """Triggers on both sides whose rebuilt snapshot is not equal to the recorded one (sorted)."""
     basis_only: int
-    """Triggers on both sides whose values are all equal but whose hashes differ (as_of,
+    """Of those, triggers whose values are all equal but whose hashes differ (as_of,
     basis, graph version, completeness or feature-set digests)."""
     duplicate_decisions: int = 0
     """Further decisions of an already counted trigger (the first one is compared)."""
@@ -141,9 +143,11 @@ class ParityReport:
         if self.notes:
             out.append("  " + ", ".join(f"{k} {v}" for k, v in sorted(self.notes.items())))
         for label, ids in (("decided online, not rebuilt", self.not_rebuilt),
-                           ("rebuilt offline, not decided", self.not_decided)):
-            shown = ", ".join(ids[:limit]) + (", ..." if len(ids) > limit else "")
-            out.append(f"{label}: {len(ids)}" + (f" ({shown})" if ids else ""))
+                           ("rebuilt offline, not decided", self.not_decided),
+                           ("rebuilt, not equal", self.unequal)):
+            if ids or label != "rebuilt, not equal":
+                shown = ", ".join(ids[:limit]) + (", ..." if len(ids) > limit else "")
+                out.append(f"{label}: {len(ids)}" + (f" ({shown})" if ids else ""))
         if self.basis_only:
             out.append(f"equal values, different hash (basis, as_of, graph version, complete or "
                        f"feature sets): {self.basis_only}")
@@ -165,7 +169,8 @@ class ParityReport:
         return {"run_id": self.run_id, "decisions": self.decisions, "equal": self.equal,
                 "share_equal": self.share_equal, "ok": self.ok,
                 "not_rebuilt": list(self.not_rebuilt), "not_decided": list(self.not_decided),
-                "basis_only": self.basis_only, "duplicate_decisions": self.duplicate_decisions,
+                "unequal": list(self.unequal), "basis_only": self.basis_only,
+                "duplicate_decisions": self.duplicate_decisions,
                 "notes": dict(self.notes),
                 "features": {name: {"mismatches": f.mismatches, "missing": f.missing,
                                     "extra": f.extra}
@@ -180,6 +185,7 @@ def compare(run_id: str, recorded: Iterable[RecordedSnapshot],
     duplicates = equal = basis_only = 0
     counts: dict[str, list[int]] = {}  # name -> [mismatches, missing, extra]
     not_rebuilt: list[str] = []
+    unequal: list[str] = []
     for online in recorded:
         if online.event_id in seen:
             duplicates += 1
@@ -203,15 +209,17 @@ def compare(run_id: str, recorded: Iterable[RecordedSnapshot],
             else:
                 continue
             same_values = False
-        if offline.snapshot_hash != online.snapshot_hash:
-            basis_only += same_values
-        elif same_values:  # a value edited behind an unchanged recorded hash is not equal
-            equal += 1
+        if offline.snapshot_hash == online.snapshot_hash and same_values:
+            equal += 1  # (a value edited behind an unchanged recorded hash is not equal)
+            continue
+        unequal.append(online.event_id)
+        basis_only += same_values
     return ParityReport(
         run_id=run_id, decisions=len(seen), equal=equal,
         features={name: FeatureParity(*row) for name, row in counts.items()},
         not_rebuilt=tuple(sorted(not_rebuilt)),
-        not_decided=tuple(sorted(set(rebuilt) - seen)), basis_only=basis_only,
+        not_decided=tuple(sorted(set(rebuilt) - seen)), unequal=tuple(sorted(unequal)),
+        basis_only=basis_only,
         duplicate_decisions=duplicates, notes=dict(notes or {}))
 
 

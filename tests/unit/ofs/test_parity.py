@@ -71,7 +71,8 @@ def test_every_recorded_snapshot_is_rebuilt_equal_from_another_interleaving() ->
     report = parity(ONLINE.rtdl)
     assert report.decisions == len(ONLINE.decisions()) > 100
     assert report.equal == report.decisions and report.share_equal == 1.0 and report.ok
-    assert not report.not_rebuilt and not report.not_decided and report.basis_only == 0
+    assert not report.not_rebuilt and not report.not_decided and not report.unequal
+    assert report.basis_only == 0
     assert report.features and not any(f.differs for f in report.features.values())
     assert "100.00 %" in report.lines()[0]
 
@@ -131,6 +132,7 @@ def test_a_tampered_value_is_reported_for_that_feature_only(hashed: bool) -> Non
 
     report = parity(tampered(5, bump))
     assert report.equal == report.decisions - 1 and not report.ok
+    assert report.unequal == (ONLINE.decisions()[5]["trigger"]["event_id"],)
     differs = {name: f for name, f in report.features.items() if f.differs}
     assert set(differs) == {"card.count_24h"}
     assert (differs["card.count_24h"].mismatches, differs["card.count_24h"].missing,
