@@ -249,14 +249,14 @@ class PartitionStage(Generic[S]):
         self._assigned = frozenset(tp.partition for tp in assigned if tp.topic == self.topic)
 
     async def revoke(self) -> None:
-        """After the batch in flight: release, snapshot and drop every taken partition."""
+        """After the batch in flight: snapshot, release and drop every taken partition."""
         async with self.lock:
             self._assigned = frozenset()
             try:
                 for partition in sorted(self._states):
-                    await self.logic.release(partition, self._states[partition])
-                    if self._unsnapshotted.get(partition, 0):
+                    if self._unsnapshotted.get(partition, 0):  # before release frees anything
                         await self._snapshot(partition)
+                    await self.logic.release(partition, self._states[partition])
             finally:
                 self._states.clear()
                 self._next.clear()
