@@ -11,6 +11,7 @@ from app.cli import (
     demo_cmd,
     eb_cmd,
     eval_cmd,
+    features_cmd,
     hotpath_cmd,
     profile_cmd,
     registry_cmd,
@@ -24,6 +25,6 @@ from app.cli import (
 __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
-    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, audit_cmd, conformance_cmd, eval_cmd,
-    eb_cmd, broker_cmd, worker_cmd, profile_cmd, registry_cmd, schemas_cmd,
+    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, features_cmd, audit_cmd, conformance_cmd,
+    eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd, registry_cmd, schemas_cmd,
 ]

@@ -17,7 +17,7 @@ __all__ = ["build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``fp`` parser with every registered sub-command."""
-    from app.cli import commands, features_cmd
+    from app.cli import commands
 
     parser = argparse.ArgumentParser(
         prog="fp", description="fraud-platform: real-time fraud decisions on Kafka."
@@ -31,7 +31,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in commands.MODULES:
         module.register(sub)
-    features_cmd.register(sub)  # issue #12 (belongs in commands.MODULES, a file not ours)
     return parser
 
 

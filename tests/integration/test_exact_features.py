@@ -24,6 +24,7 @@ import yaml
 from app.eb.embedded_broker import BrokerState
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
+from app.ofs.run import parity_for_run
 from app.profiles.loader import Profile, load_profile, repo_root
 from app.rails.canonical_json import canonical_dumps, sha256_hex
 from app.rails.timefmt import ts_to_epoch_micros
@@ -113,6 +114,15 @@ def test_every_deployment_decides_every_trigger_once_and_identically(
     assert len(set(digests.values())) == 1, digests
     run_ids = {d.run_id for d in deployments.values()}
     assert len(run_ids) == 1  # the run's identity is its content: same decision ids everywhere
+
+
+@pytest.mark.parametrize("name", ["p1w1", "p4w2"])
+def test_the_offline_function_reproduces_every_snapshot_df_emitted(
+        deployments: dict[str, Deployment], name: str) -> None:
+    """``fp features parity``'s library, over the run's traffic read back from the bus."""
+    deployment = deployments[name]
+    report = asyncio.run(parity_for_run(deployment.profile, deployment.run_id))
+    assert report.ok and report.share_equal == 1.0, "\n".join(report.lines())
 
 
 def test_a_device_farm_across_partitions_trips_the_guardrail(

@@ -40,7 +40,7 @@ steps = st.lists(st.fixed_dictionaries({
     "card": st.integers(0, 2), "account": st.integers(0, 1), "customer": st.integers(0, 1),
     "device": st.none() | st.integers(0, 2), "ip": st.none() | st.integers(0, 1),
     "merchant": st.integers(0, 2), "amount": st.sampled_from([0, 1, 100, 5_000]),
-    "declined": st.booleans(), "stepped_up": st.booleans(),
+    "event_type": st.sampled_from(["auth_request", "auth_request", "refund"]),
     "trigger": st.sampled_from(["self", "self", "none"]), "probe_back": st.just(0),
 }), min_size=1, max_size=50)
 
@@ -83,7 +83,7 @@ def exact_under_an_outlier(stream: list[tuple[Txn, Txn | None]], at: int, outlie
                            ) -> bool:
     template = stream[min(at, len(stream) - 1)][0]
     outlier = Txn(outlier_ts, 1, template.card_id, template.account_id, template.customer_id,
-                  template.device_id, template.ip_id, template.merchant_id, False, False)
+                  template.device_id, template.ip_id, template.merchant_id)
     sequence: list[tuple[Txn, Txn | None]] = [*stream[:at], (outlier, None), *stream[at:]]
     state = FeatureState(allowed_lateness_us=LATENESS, scan_max_events=1, external_clock=True)
     clock = EventClock(BOUND)
