@@ -24,7 +24,7 @@ import yaml
 from app.eb.embedded_broker import BrokerState
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
-from app.ofs.run import parity_for_run
+from app.ofs.bus import parity_for_run
 from app.profiles.loader import Profile, load_profile, repo_root
 from app.rails.canonical_json import canonical_dumps, sha256_hex
 from app.rails.timefmt import ts_to_epoch_micros
