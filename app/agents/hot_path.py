@@ -354,7 +354,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         monitor=DegradeMonitor(policy.degrade, scope=ctx.profile.wiring.worker.app_id),
         traffic=ctx.topic(Topic.TRAFFIC), seq=ctx.topic(Topic.HOTPATH_SEQ),
         rtdl=ctx.topic(Topic.RTDL), audit=ctx.topic(Topic.AUDIT))
-    mount_hotpath_api(app, stage.engine, ctx.partitions)
+    mount_hotpath_api(app, stage.engine)
 
     @app.on_partitions_revoked.connect
     async def _forget(sender: Any, revoked: Any, **kwargs: Any) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 from app.hotpath.engine import HotPath
 from app.ofp import ENTITY_KINDS, Txn
 from app.rails.ids import HEX32_PATTERN
-from app.rails.partition_key import kafka_partition, partition_key_bytes
 from app.rails.reason_codes import ReasonCode
 from app.rails.timefmt import ts_to_epoch_micros
 
@@ -95,7 +94,8 @@ def _amount_minor(value: str | None) -> int:
 
 def graph_query(engine: HotPath, params: Mapping[str, str], kind: str,
                 entity_id: str) -> dict[str, Any]:
-    """Neighbours of one entity in this worker's shards of the run, merged across partitions."""
+    """Neighbours of one entity in the run's fold on this worker (one fold holds the whole run
+    over every traffic partition; merged over folds should a run ever have more than one)."""
     _known_params(params, GRAPH_PARAMS)
     run_id = _run_id(params.get("run_id"))
     if kind not in ENTITY_KINDS:
@@ -106,12 +106,8 @@ def graph_query(engine: HotPath, params: Mapping[str, str], kind: str,
     if not shards:
         raise QueryError(404, "this worker holds no state of that run")
     merged: dict[tuple[str, str], dict[str, Any]] = {}
-    seen_in: list[int] = []
     for shard in shards:
-        found = shard.graph.neighbours(kind, entity_id, as_of_us=as_of)
-        if found:
-            seen_in.append(shard.partition)
-        for n in found:
+        for n in shard.graph.neighbours(kind, entity_id, as_of_us=as_of):
             key = (n["kind"], n["id"])
             if key in merged:
                 m = merged[key]
@@ -120,13 +116,13 @@ def graph_query(engine: HotPath, params: Mapping[str, str], kind: str,
                 m["count"] += n["count"]
             else:
                 merged[key] = dict(n)
-    if not seen_in:
-        raise QueryError(404, f"{kind} {entity_id!r} has no edges in this worker's shards")
+    if not merged:
+        raise QueryError(404, f"{kind} {entity_id!r} has no edges in this worker's fold of it")
     return {"run_id": run_id, "entity": {"kind": kind, "id": entity_id},
-            "partitions": seen_in, "neighbours": [merged[k] for k in sorted(merged)]}
+            "neighbours": [merged[k] for k in sorted(merged)]}
 
 
-def feature_query(engine: HotPath, params: Mapping[str, str], partitions: int) -> dict[str, Any]:
+def feature_query(engine: HotPath, params: Mapping[str, str]) -> dict[str, Any]:
     """OFP features as of ``as_of`` for a hypothetical authorisation (nothing is applied)."""
     _known_params(params, FEATURE_PARAMS)
     run_id = _run_id(params.get("run_id"))
@@ -139,14 +135,13 @@ def feature_query(engine: HotPath, params: Mapping[str, str], partitions: int) -
     as_of = _as_of_us(params["as_of"])
     assert as_of is not None
     amount = _amount_minor(params.get("amount_minor"))
-    partition = kafka_partition(partition_key_bytes(f"card_id:{ids['card_id']}"), partitions)
-    shard = next((s for s in engine.shards(run_id) if s.partition == partition), None)
+    shard = next(iter(engine.shards(run_id)), None)
     if shard is None:
-        raise QueryError(404, f"partition {partition} of that run is not on this worker")
+        raise QueryError(404, "this worker holds no fold of that run")
     txn = Txn(ts_us=as_of, amount_minor=amount, card_id=ids["card_id"],
               account_id=ids["account_id"], customer_id=ids["customer_id"],
               device_id=optional["device_id"], ip_id=optional["ip_id"],
               merchant_id=ids["merchant_id"])
     values, complete = shard.features.features(txn)
-    return {"run_id": run_id, "partition": partition, "as_of": params["as_of"],
+    return {"run_id": run_id, "as_of": params["as_of"],
             "complete": complete, "values": dict(sorted(values.items()))}

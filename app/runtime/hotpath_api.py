@@ -18,7 +18,7 @@ from app.hotpath.queries import QueryError, feature_query, graph_query
 __all__ = ["mount_hotpath_api"]
 
 
-def mount_hotpath_api(app: faust.App, engine: HotPath, partitions: int) -> None:
+def mount_hotpath_api(app: faust.App, engine: HotPath) -> None:
     @app.page("/v1/graph/{kind}/{entity_id}")
     async def graph_view(web: Any, request: Any, kind: str, entity_id: str) -> Any:
         try:
@@ -29,7 +29,7 @@ def mount_hotpath_api(app: faust.App, engine: HotPath, partitions: int) -> None:
     @app.page("/v1/features")
     async def features_view(web: Any, request: Any) -> Any:
         try:
-            return web.json(feature_query(engine, _single(request.query), partitions))
+            return web.json(feature_query(engine, _single(request.query)))
         except QueryError as exc:
             return web.json(exc.body(), status=exc.status)
 

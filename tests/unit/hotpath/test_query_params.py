@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from app.hotpath.queries import QueryError, feature_query, graph_query
-from app.rails.partition_key import kafka_partition, partition_key_bytes
 from tests.unit.hotpath.test_engine import RUN, engine, raw, step
 
 CARD = "card_00000000"
@@ -24,9 +23,8 @@ PARAMS = {"run_id": RUN, "card_id": CARD, "account_id": "acct_00000000",
 def test_issue_11_a_bad_feature_parameter_is_a_400_naming_it(change: dict[str, str]) -> None:
     hot = engine()
     step(hot, raw(0), 0)
-    partitions = 1 + kafka_partition(partition_key_bytes(f"card_id:{CARD}"), 1)
     with pytest.raises(QueryError) as err:
-        feature_query(hot, {**PARAMS, **change}, partitions)
+        feature_query(hot, {**PARAMS, **change})
     assert (err.value.status, err.value.code) == (400, "QUERY_INVALID")
     assert err.value.body() == {"error": "QUERY_INVALID", "detail": str(err.value)}
 
@@ -34,8 +32,7 @@ def test_issue_11_a_bad_feature_parameter_is_a_400_naming_it(change: dict[str, s
 def test_zero_is_a_valid_amount_and_an_unknown_graph_parameter_is_refused() -> None:
     hot = engine()
     step(hot, raw(0), 0)
-    partitions = 1 + kafka_partition(partition_key_bytes(f"card_id:{CARD}"), 1)
-    assert feature_query(hot, {**PARAMS, "amount_minor": "0"}, partitions)["values"]
+    assert feature_query(hot, {**PARAMS, "amount_minor": "0"})["values"]
     with pytest.raises(QueryError) as err:
         graph_query(hot, {"run_id": RUN, "depth": "9"}, "card", CARD)
     assert (err.value.status, err.value.code) == (400, "QUERY_INVALID")
