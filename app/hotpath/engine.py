@@ -232,6 +232,16 @@ class HotPath:
         """This worker's shards (one per run it folds), in (lane, run) order."""
         return [f.shard for f in self.folds(run_id)]
 
+    def lane(self, lane: int) -> dict[str, RunFold]:
+        """The folds of one lane, by run (for a snapshot)."""
+        return {run: fold for (ln, run), fold in self._folds.items() if ln == lane}
+
+    def load_lane(self, lane: int, folds: dict[str, RunFold]) -> None:
+        """Install a lane's folds from a snapshot (replacing whatever the lane held)."""
+        self.drop_lanes([lane])
+        for run, fold in folds.items():
+            self._folds[(lane, run)] = fold
+
     def drop_lanes(self, lanes: Iterable[int]) -> None:
         """Forget the runs of lanes this worker no longer owns (rebuilt if they return)."""
         gone = set(lanes)

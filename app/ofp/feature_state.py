@@ -79,6 +79,16 @@ class _Stream:
             raise ContractError(
                 f"ofp layout for {spec.kind!r} emits {len(empty)} != {n_values} values")
 
+    def __getstate__(self) -> tuple[StreamSpec, dict[str, EntityWindows]]:
+        """Pickled as its spec and entities (the key getter is a closure, rebuilt on load):
+        the hot path's state snapshots (``app.hotpath.fold_snapshot``)."""
+        return self.spec, self.entities
+
+    def __setstate__(self, state: tuple[StreamSpec, dict[str, EntityWindows]]) -> None:
+        spec, entities = state
+        self.__init__(spec)  # type: ignore[misc]  # rebuild the derived fields, then the data
+        self.entities = entities
+
 
 class _Compiled:
     """Per-registry constants: the layout keyed by name (undeclared slots get junk keys that

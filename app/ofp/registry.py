@@ -196,6 +196,11 @@ class FeatureRegistry:
         })
         self.digest: str = make_id("feature_registry", canon)
 
+    def __reduce__(self) -> tuple[type[FeatureRegistry], tuple[tuple[FeatureDef, ...],
+                                                                 tuple[FeatureDecl, ...]]]:
+        """Pickled as its definitions (a state snapshot holds the registry its fold used)."""
+        return (FeatureRegistry, (self.defs, self.decls))
+
     @staticmethod
     def _check_def(d: FeatureDef) -> None:
         problems = []
