@@ -12,11 +12,13 @@ Two stages (issue #12, ``docs/feature_exactness.md``):
    applied in event-time order (``app.hotpath.sequencer``). A trigger's snapshot therefore sees
    exactly the run's events before it, whatever the partition or worker count.
 
-Exactly one decision per trigger across crashes and rebalances: on taking a seq partition the
-stage reads what its rtdl twin already holds and replays the seq partition up to where faust
-resumes, folding already-decided triggers in without deciding them again (see
-``app.hotpath.decided_log``). A batch's decisions are acked by the broker before faust commits
-the batch's offsets.
+Stage 2 is a partition stage (``app.runtime.partition_stage``). Exactly one decision per trigger
+across crashes and rebalances: on taking a seq partition it loads the newest snapshot of the
+partition's run folds (``app.hotpath.fold_snapshot``, every ``wiring.hotpath.
+snapshot_every_records`` and at a revocation) or starts at offset 0, reads what the partition's
+rtdl twin already holds, and replays the seq log up to the first delivered record, folding
+already-decided triggers in without deciding them again (``app.hotpath.decided_log``). A batch's
+decisions are acked by the broker before faust commits the batch's offsets.
 """
 
 from __future__ import annotations
@@ -24,19 +26,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 
 from app.dl.ladder import transition_fact
-from app.eb.partition_reader import read_partition
 from app.eb.publish import publish
-from app.eb.topics import Topic
+from app.eb.topics import Topic, log_id_of
 from app.hotpath.bundle_resolution import resolve_active_with_activation
 from app.hotpath.decided_log import scan_decided
 from app.hotpath.engine import DecisionContext, HotPath, StepResult
+from app.hotpath.fold_snapshot import dump_lane, load_lane
 from app.ig.run_directory import RunDirectory
 from app.objectstore.config import open_object_store
 from app.rails.anomaly import hot_path_anomaly
@@ -48,7 +50,7 @@ from app.rails.watermark import WATERMARK_HEADER, is_watermark_record
 from app.registry.resolver import Resolution
 from app.registry.store import RegistryStore, activation_fact
 from app.runtime.agent_context import AgentContext
-from app.runtime.bus_address import bootstrap_servers
+from app.runtime.bus_address import bootstrap_servers, broker_epoch
 from app.runtime.degrade_monitor import DegradeMonitor
 from app.runtime.fail_stop import fail_stop
 from app.runtime.hotpath_api import mount_hotpath_api
@@ -60,6 +62,16 @@ from app.runtime.hotpath_metrics import (
     SHARD_STATE,
     set_posture,
 )
+from app.runtime.partition_stage import (
+    BrokerPartitionLog,
+    PartitionStage,
+    Record,
+    Resumed,
+    SnapshotPolicy,
+    StageLogic,
+    Taken,
+)
+from app.runtime.stage_snapshots import StageSnapshot
 from app.runtime.structured_log import log_event
 from app.runtime.wall_clock import wall_clock_ts
 
@@ -97,7 +109,19 @@ class _Forwarder:
 
 
 @dataclass
-class _Stage:
+class _Lane:
+    """What a seq partition keeps beside its run folds (which live in the engine, by lane):
+    the triggers already decided on its rtdl twin, folded in without a second decision."""
+
+    decided: dict[tuple[int, int], DecisionOutcome]
+
+
+@dataclass
+class _Stage(StageLogic[_Lane]):
+    """Stage 2: the run folds of the seq partitions this worker owns (a partition stage:
+    ``app.runtime.partition_stage`` resumes it from a snapshot or offset 0, fills gaps, skips
+    redeliveries and waits for the batch in flight before a revocation)."""
+
     app: faust.App
     ctx: AgentContext
     engine: HotPath
@@ -108,77 +132,73 @@ class _Stage:
     seq: str
     rtdl: str
     audit: str
+    stage: PartitionStage[_Lane] | None = None
     resolution: Resolution | None = None
     announced_activation: int | None = None
-    prepared: set[int] = field(default_factory=set)
-    decided: dict[int, dict[tuple[int, int], DecisionOutcome]] = field(default_factory=dict)
-    next_offset: dict[int, int] = field(default_factory=dict)
     admitted_at: dict[tuple[int, int], float] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def process(self, events: Sequence[Any]) -> None:
-        """One batch, under the lock a revocation also takes (state never changes mid-batch)."""
-        async with self.lock:
-            await self._process(events)
+    async def load(self, partition: int, carrier: Any,
+                   snapshot: StageSnapshot | None) -> Resumed[_Lane]:
+        """The partition's folds from the newest snapshot (or nothing: offset 0), and what its
+        rtdl twin already holds."""
+        servers = bootstrap_servers(self.ctx.profile)
+        decided = await scan_decided(servers, self.rtdl, self.traffic, partition)
+        self.engine.drop_lanes([partition])
+        folds = None if snapshot is None else load_lane(snapshot.state)
+        if snapshot is not None and folds is not None:
+            self.engine.load_lane(partition, folds)
+            return Resumed(_Lane(decided), snapshot.next_offset)
+        return Resumed(_Lane(decided), 0)
 
-    async def _process(self, events: Sequence[Any]) -> None:
-        await self.directory.refresh(_run_ids(events))
+    async def step(self, records: Sequence[Record], states: Mapping[int, _Lane]) -> None:
+        await self.directory.refresh(_run_ids(records))
         if self.resolution is None:
             await self.refresh_registry()
         if self.monitor.stamp is None:
             await self.tick()  # the first batch must not wait a tick (or decide FAIL_CLOSED)
-        owned = {tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.seq}
-        live = [ev for ev in events if ev.message.partition in owned]  # none of a revoked one
-        first_of: dict[int, int] = {}
-        for ev in live:
-            first_of.setdefault(ev.message.partition, ev.message.offset)
-        for partition in sorted(first_of.keys() - self.prepared):
-            await self._prepare(partition, first_of[partition])
         ctx = self._context()
         sends: list[tuple[Any, StepResult]] = []
         anomalies = 0
-        for ev in live:
-            message = ev.message
-            expected = self.next_offset[message.partition]
-            if message.offset < expected:
-                continue  # delivered again after a rebalance: already applied (and decided)
-            if message.offset > expected:  # a gap (should not happen): fill it from the log
-                await self._replay_range(message.partition, expected, message.offset, ctx,
-                                         sends)
-            self._note_admission(message.headers, message.value, message.timestamp)
-            for result in self._step(message.value or b"", message.headers, message.partition,
-                                     message.offset, ctx):
+        for record in records:
+            self._note_admission(record)
+            for result in self._offer(record, states[record.partition], ctx):
                 if result.decision is not None or result.anomaly is not None:
-                    sends.append((await self._emit(result, message.partition), result))
+                    sends.append((await self._emit(result, record.partition), result))
                     anomalies += result.anomaly is not None
         acks = await asyncio.gather(*(future for future, _ in sends))  # raises: crash, redo
         now = time.time()
         for (_, result), _meta in zip(sends, acks, strict=True):
             _observe(result, self._admitted_at(result), now)
-        self.monitor.note_batch(len(live), anomalies)
+        self.monitor.note_batch(len(records), anomalies)
 
-    def _step(self, raw: bytes, headers: Any, partition: int, offset: int,
-              ctx: DecisionContext) -> list[StepResult]:
-        """Apply one seq record; offsets of a partition are applied exactly once, in order."""
-        self.next_offset[partition] = offset + 1
-        ref = _source_ref(headers, self.traffic)
+    async def release(self, partition: int, state: _Lane) -> None:
+        self.engine.drop_lanes([partition])
+
+    def snapshot(self, partition: int, state: _Lane) -> bytes | None:
+        return dump_lane(self.engine.lane(partition))
+
+    def taken(self, partition: int, state: _Lane, info: Taken) -> None:
+        log_event(logger, "hotpath.prepared", partition=partition, resumed_at=info.resumed_at,
+                  first_delivered=info.first_delivered, already_decided=len(state.decided),
+                  runs=len(self.engine.lane(partition)), seconds=info.seconds)
+
+    def _offer(self, record: Record, lane: _Lane, ctx: DecisionContext) -> list[StepResult]:
+        ref = _source_ref(record.headers, self.traffic)
         if ref is None:  # not written by stage 1: report it, never fold it
-            seq_ref = EbRef(topic=self.seq, partition=partition, offset=offset)
+            seq_ref = EbRef(topic=self.seq, partition=record.partition, offset=record.offset)
             return [StepResult(anomaly=hot_path_anomaly(
                 "df", ReasonCode.TRIGGER_UNREADABLE, seq_ref,
                 f"record on {self.seq} without a valid {SRC_HEADER} header"))]
-        return self.engine.offer(raw, ref, ctx, run_known=self._run_known,
-                                 watermark=is_watermark_record(headers),
-                                 decided=self.decided.setdefault(partition, {}), lane=partition)
+        return self.engine.offer(record.value, ref, ctx, run_known=self._run_known,
+                                 watermark=is_watermark_record(record.headers),
+                                 decided=lane.decided, lane=record.partition)
 
-    def _note_admission(self, headers: Any, value: bytes | None, timestamp: float | None
-                        ) -> None:
-        """Remember when a trigger was admitted (stage 1 keeps the traffic record's timestamp
-        only in its own send time, so the metric uses the forward time; see ``_observe``)."""
-        if timestamp and value and _TRIGGER_MARK in value:
-            ref = _source_ref(headers, self.traffic)
+    def _note_admission(self, record: Record) -> None:
+        """Remember when stage 1 forwarded a trigger (the decision metric's start)."""
+        if record.timestamp_s and _TRIGGER_MARK in record.value:
+            ref = _source_ref(record.headers, self.traffic)
             if ref is not None:
-                self.admitted_at[(ref.partition, ref.offset)] = timestamp
+                self.admitted_at[(ref.partition, ref.offset)] = record.timestamp_s
 
     def _admitted_at(self, result: StepResult) -> float | None:
         if result.decision is None:
@@ -194,40 +214,6 @@ class _Stage:
         assert result.anomaly is not None
         body = canonical_dumps(result.anomaly.model_dump(mode="json"))
         return await publish(self.app, self.audit, result.anomaly.anomaly_id.encode(), body)
-
-    async def _replay_range(self, partition: int, start: int, stop: int,
-                            ctx: DecisionContext, sends: list[tuple[Any, StepResult]], *,
-                            anomalies: bool = True) -> None:
-        """Apply the seq log's records in [start, stop); queue the decisions they release (and
-        anomalies, unless replaying what was already reported) for emission."""
-        servers = bootstrap_servers(self.ctx.profile)
-        history = await read_partition(servers, self.seq, partition, start=start, stop=stop)
-        await self.directory.refresh(_run_ids(history))
-        for record in history:
-            for result in self._step(record.value or b"", record.headers, partition,
-                                     record.offset, ctx):
-                if result.decision is not None or (anomalies and result.anomaly is not None):
-                    sends.append((await self._emit(result, partition), result))
-
-    async def _prepare(self, partition: int, resume_offset: int) -> None:
-        """Rebuild the runs of a seq partition up to where faust resumes; learn what is
-        decided, and decide (once) what was released before a crash but never emitted."""
-        started = time.monotonic()
-        servers = bootstrap_servers(self.ctx.profile)
-        decided = await scan_decided(servers, self.rtdl, self.traffic, partition)
-        already = len(decided)
-        self.engine.drop_lanes([partition])
-        self.decided[partition] = decided
-        self.next_offset[partition] = 0
-        owed: list[tuple[Any, StepResult]] = []
-        await self._replay_range(partition, 0, resume_offset, self._context(), owed,
-                                 anomalies=False)
-        await asyncio.gather(*(future for future, _ in owed))
-        self.next_offset[partition] = resume_offset
-        self.prepared.add(partition)
-        log_event(logger, "hotpath.prepared", partition=partition, replayed=resume_offset,
-                  already_decided=already, owed=sum(r.decision is not None for _, r in owed),
-                  seconds=round(time.monotonic() - started, 3))
 
     def _context(self) -> DecisionContext:
         posture, reasons = self.monitor.current()
@@ -274,6 +260,7 @@ class _Stage:
 
     def _lag(self) -> int | None:
         consumer = self.app.consumer
+        applied = {} if self.stage is None else self.stage.next_offsets
         lag = 0
         for tp in consumer.assignment():
             if tp.topic != self.seq:
@@ -281,16 +268,8 @@ class _Stage:
             highwater = consumer.highwater(tp)
             if highwater is None:
                 return None
-            lag += max(0, highwater - self.next_offset.get(tp.partition, highwater))
+            lag += max(0, highwater - applied.get(tp.partition, highwater))
         return lag
-
-    def forget(self) -> None:
-        """After a revocation: every partition is rebuilt when (re)assigned."""
-        self.engine.drop_lanes(list(self.prepared))
-        self.prepared.clear()
-        self.decided.clear()
-        self.next_offset.clear()
-        self.admitted_at.clear()
 
 
 def _observe(result: StepResult, admitted_at_s: float | None, now_s: float) -> None:
@@ -345,31 +324,43 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
     for name in (Topic.RTDL, Topic.AUDIT):
         app.topic(ctx.topic(name), **raw)
-    policy = ctx.profile.policy
-    store = open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir)
+    profile = ctx.profile
+    policy = profile.policy
+    store = open_object_store(profile.wiring.object_store, base_dir=profile.base_dir)
     forwarder = _Forwarder(app=app, seq=ctx.topic(Topic.HOTPATH_SEQ))
-    stage = _Stage(
-        app=app, ctx=ctx, engine=HotPath(policy.decision, ctx.profile.policy_rev),
+    seq = ctx.topic(Topic.HOTPATH_SEQ)
+    logic = _Stage(
+        app=app, ctx=ctx, engine=HotPath(policy.decision, profile.policy_rev),
         directory=RunDirectory(store, now=time.monotonic), registry=RegistryStore(store),
-        monitor=DegradeMonitor(policy.degrade, scope=ctx.profile.wiring.worker.app_id),
-        traffic=ctx.topic(Topic.TRAFFIC), seq=ctx.topic(Topic.HOTPATH_SEQ),
+        monitor=DegradeMonitor(policy.degrade, scope=profile.wiring.worker.app_id),
+        traffic=ctx.topic(Topic.TRAFFIC), seq=seq,
         rtdl=ctx.topic(Topic.RTDL), audit=ctx.topic(Topic.AUDIT))
-    mount_hotpath_api(app, stage.engine)
+    stage = logic.stage = PartitionStage(
+        name="hotpath", topic=seq, log_id=log_id_of(seq, broker_epoch(profile)), logic=logic,
+        log=BrokerPartitionLog(bootstrap_servers(profile), seq),
+        snapshots=SnapshotPolicy(store=store, owner="hotpath",
+                                 every_records=profile.wiring.hotpath.snapshot_every_records),
+        owned=lambda: {tp.partition for tp in app.consumer.assignment() if tp.topic == seq})
+    mount_hotpath_api(app, logic.engine)
 
     @app.on_partitions_revoked.connect
     async def _forget(sender: Any, revoked: Any, **kwargs: Any) -> None:
         async with forwarder.lock:  # forwards in flight are acked before a partition moves
             pass
-        async with stage.lock:  # after the batch in flight: its decisions are acked by then
-            stage.forget()
+        await stage.revoke()  # after the batch in flight: its decisions are acked by then
+        logic.admitted_at.clear()
+
+    @app.on_partitions_assigned.connect
+    async def _assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
+        stage.assign(assigned)
 
     @app.timer(POSTURE_TICK_S)
     async def _posture_tick() -> None:
-        await stage.tick()
+        await logic.tick()
 
     @app.timer(policy.decision.registry_refresh_s)
     async def _registry_refresh() -> None:
-        await stage.refresh_registry()
+        await logic.refresh_registry()
 
     @app.agent(app.topic(ctx.topic(Topic.TRAFFIC), **raw), name="hotpath-forward")
     async def hotpath_forward(stream: faust.StreamT[bytes]) -> None:
@@ -379,7 +370,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
             except Exception as exc:
                 fail_stop("hotpath-forward", exc)
 
-    @app.agent(app.topic(ctx.topic(Topic.HOTPATH_SEQ), **raw), name="hotpath")
+    @app.agent(app.topic(seq, **raw), name="hotpath")
     async def hotpath(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             try:

@@ -183,6 +183,18 @@ class AuditWiring(BaseModel):
                                        "written (seconds).")
 
 
+class HotPathWiring(BaseModel):
+    """How often the hot path snapshots its run folds (``app.hotpath.fold_snapshot``)."""
+
+    model_config = _Closed
+
+    snapshot_every_records: int = Field(
+        default=20_000, gt=0,
+        description="Seq records applied between two snapshots of a partition's run folds; a "
+                    "worker taking the partition over replays only the records after the "
+                    "newest one.")
+
+
 class Wiring(BaseModel):
     """Every address and back end of one environment."""
 
@@ -196,6 +208,7 @@ class Wiring(BaseModel):
     worker: WorkerWiring
     executor: ExecutorWiring = SimulatedSwitchWiring()
     audit: AuditWiring = AuditWiring()
+    hotpath: HotPathWiring = HotPathWiring()
     ingest_api_key_env: str = Field(
         default="FP_INGEST_API_KEY",
         pattern=_ENV_NAME,

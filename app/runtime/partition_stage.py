@@ -62,6 +62,7 @@ __all__ = [
     "SnapshotPolicy",
     "StageLogic",
     "Taken",
+    "headers_of",
 ]
 
 S = TypeVar("S")
@@ -111,6 +112,7 @@ class Record:
     value: bytes
     timestamp_s: float | None
     carrier: Event | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class PartitionLog(Protocol):
@@ -125,6 +127,16 @@ class PartitionLog(Protocol):
         ...
 
 
+def headers_of(raw: object) -> tuple[tuple[str, bytes], ...]:
+    """A record's headers as (name, value) pairs: faust gives a list or a mapping, aiokafka a
+    sequence of pairs; anything else is no headers."""
+    if isinstance(raw, Mapping):
+        return tuple((str(k), bytes(v)) for k, v in raw.items())
+    if isinstance(raw, list | tuple):
+        return tuple((str(k), bytes(v)) for k, v in raw)
+    return ()
+
+
 @dataclass(frozen=True)
 class BrokerPartitionLog:
     """:class:`PartitionLog` on the broker (Fetch high watermarks: exact on Tansu too)."""
@@ -136,7 +148,8 @@ class BrokerPartitionLog:
         records = await read_partition(self.bootstrap, self.topic, partition,
                                        start=start, stop=stop)
         return [Record(partition, r.offset, r.key or b"", r.value or b"",
-                       r.timestamp / 1000 if r.timestamp else None) for r in records]
+                       r.timestamp / 1000 if r.timestamp else None,
+                       headers=headers_of(r.headers)) for r in records]
 
     async def end(self, partition: int) -> int:
         tp = TopicPartition(self.topic, partition)
@@ -285,7 +298,8 @@ class PartitionStage(Generic[S]):
                     gap = await self.log.read(partition, expected, offset)
                     batch.extend(replace(r, carrier=ev) for r in gap)
                 batch.append(Record(partition, offset, message.key or b"",
-                                    message.value or b"", message.timestamp or None, ev))
+                                    message.value or b"", message.timestamp or None, ev,
+                                    headers_of(getattr(message, "headers", None))))
                 self._unsnapshotted[partition] += offset + 1 - expected
                 self._next[partition] = offset + 1
             if batch:
