@@ -9,6 +9,7 @@ platform's own counters. A failure prints the check's verdict line with sample v
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 import pytest
@@ -46,6 +47,16 @@ def test_the_switch_misbehaved_and_every_path_ended_in_one_outcome(evidence: Run
     statuses = {o["status"] for o in outcomes}
     assert {"EXECUTED", "FAILED"} <= statuses, statuses
     assert any(len(o["attempts"]) > 1 for o in outcomes), "no retry happened"
+
+
+def test_the_restarted_worker_resumed_the_hot_path_from_a_fold_snapshot(
+        pipeline_run: PipelineRun) -> None:
+    """Issue #12: after the kill -9 the hot path loaded the newest snapshot of its run folds and
+    replayed only the tail (every check above and the replay below hold all the same)."""
+    lines = pipeline_run.worker.log_path.read_text().splitlines()
+    prepared = [json.loads(line[line.index("{"):]) for line in lines
+                if '"event":"hotpath.prepared"' in line]
+    assert any(p["resumed_at"] > 0 and p["runs"] > 0 for p in prepared), prepared
 
 
 def test_replay_determinism_of_decisions_in_a_fresh_group(pipeline_run: PipelineRun) -> None:
