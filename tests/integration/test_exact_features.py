@@ -12,6 +12,7 @@ device): the policy is the same in every deployment, only the wiring differs.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +33,27 @@ from app.rails.watermark import is_watermark_value
 from tests.fixtures.broker import Cluster
 from tests.fixtures.worlds import start_world_run
 from tests.integration.waiting import wait_for
+from world_engine import WorldParams, generate_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1200)]
 
 DEPLOYMENTS = {"p1w1": (1, 1), "p2w1": (2, 1), "p4w1": (4, 1), "p8w1": (8, 1), "p4w2": (4, 2)}
 FARM_CARDS = 3
+WORLD_ENV = "FP_EXACT_WORLD"
+"""By hand, a bigger world: ``FP_EXACT_WORLD=small:7:11`` (scale:days:seed) runs every
+deployment on it and prints the digests (the issue's small-scale 7-day check)."""
+
+
+@pytest.fixture(scope="module")
+def world(tiny_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = os.environ.get(WORLD_ENV)
+    if not spec:
+        return tiny_world
+    scale, days, seed = spec.split(":")
+    root = tmp_path_factory.mktemp("exact-world")
+    locator = generate_world(WorldParams(scale=scale, days=int(days)),  # type: ignore[arg-type]
+                             int(seed), root)
+    return Path(locator.path)
 
 
 @dataclass
@@ -67,7 +84,7 @@ def _guardrails() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def deployments(tiny_world: Path, tmp_path_factory: pytest.TempPathFactory,
+def deployments(world: Path, tmp_path_factory: pytest.TempPathFactory,
                 embedded_broker: BrokerState, broker_state_dir: Path
                 ) -> Iterator[dict[str, Deployment]]:
     patch = {"degrade": {"pinned": "NORMAL"}, "decision": {"guardrails": _guardrails()}}
@@ -84,11 +101,12 @@ def deployments(tiny_world: Path, tmp_path_factory: pytest.TempPathFactory,
             for proc in procs:
                 proc.wait_ready()
             profile = load_profile(procs[0].profile)
-            run_id, auths = start_world_run(tiny_world, clusters[name].root / "oracle", profile)
+            run_id, auths = start_world_run(world, clusters[name].root / "oracle", profile)
             out[name] = Deployment(name, profile, embedded_broker.bootstrap, run_id, auths)
         for deployment in out.values():
-            wait_for(lambda d=deployment: ((n := len(d.decisions())) >= d.auths, n), 900,
-                     f"every authorisation of {deployment.name} to be decided")
+            wait_for(lambda d=deployment: ((n := len(d.decisions())) >= d.auths, n),
+                     float(os.environ.get("FP_EXACT_TIMEOUT_S", "900")),
+                     f"every authorisation of {deployment.name} to be decided", interval_s=2.0)
         yield out
     finally:
         for cluster in clusters.values():
@@ -111,6 +129,8 @@ def test_every_deployment_decides_every_trigger_once_and_identically(
         assert len(triggers) == len(set(triggers)) == deployment.auths, name
         assert all(d["snapshot"]["complete"] for d in decisions), name
         digests[name] = decision_digest(decisions)
+    print(f"decision digests of {len(deployments)} deployments "
+          f"({next(iter(deployments.values())).auths} triggers each): {digests}")
     assert len(set(digests.values())) == 1, digests
     run_ids = {d.run_id for d in deployments.values()}
     assert len(run_ids) == 1  # the run's identity is its content: same decision ids everywhere
