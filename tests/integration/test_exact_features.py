@@ -35,7 +35,8 @@ from tests.fixtures.worlds import start_world_run
 from tests.integration.waiting import wait_for
 from world_engine import WorldParams, generate_world
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow,
+              pytest.mark.timeout(300 + float(os.environ.get("FP_EXACT_TIMEOUT_S", "900")))]
 
 DEPLOYMENTS = {"p1w1": (1, 1), "p2w1": (2, 1), "p4w1": (4, 1), "p8w1": (8, 1), "p4w2": (4, 2)}
 FARM_CARDS = 3
