@@ -31,7 +31,7 @@ schemas: install
 	$(BIN)/fp schemas generate
 
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	-$(BIN)/fp broker down
