@@ -150,7 +150,8 @@ def test_an_activation_becomes_a_governance_fact_and_the_active_bundle(hot_run: 
     from app.registry.resolver import load_bootstrap
     from app.registry.store import RegistryStore
 
-    bundle = load_bootstrap().model_copy(update={"version": 2, "description": "test v2"})
+    boot = load_bootstrap()  # the next version: a new bundle whatever the packaged one is
+    bundle = boot.model_copy(update={"version": boot.version + 1, "description": "test next"})
 
     async def activate() -> str:
         async with open_object_store(hot_run.profile.wiring.object_store) as store:

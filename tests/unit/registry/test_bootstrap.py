@@ -29,7 +29,7 @@ TXN_NAMES = {"txn.amount_minor", "txn.is_round_amount", "txn.is_tiny_amount", "t
 def test_bootstrap_identity() -> None:
     bundle = load_bootstrap()
     assert (bundle.bundle_id, bundle.version, bundle.scope, bundle.kind) == (
-        "bootstrap-scorecard", 1, "auth", "scorecard")
+        "bootstrap-scorecard", 2, "auth", "scorecard")
     assert (bundle.bands.step_up, bundle.bands.review, bundle.bands.decline) == (40, 60, 90)
 
 

@@ -40,7 +40,7 @@ def test_list_marks_the_bootstrap_active_on_a_fresh_store(
     assert fp(profile, "list") == 0
     out = capsys.readouterr().out
     boot = bootstrap_pair()[0]
-    line = next(line for line in out.splitlines() if "bootstrap-scorecard@1" in line)
+    line = next(line for line in out.splitlines() if "bootstrap-scorecard@2" in line)
     assert line.split()[:2] == ["ACTIVE", "auth"]
     assert boot.digest.hex[:16] in line
 
@@ -55,7 +55,7 @@ def test_put_activate_list_show(profile: str, tmp_path: Path,
     assert "activation #1" in capsys.readouterr().out
     assert fp(profile, "list") == 0
     marks = {line.split()[2]: line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]}
-    assert marks == {"analyst-scorecard@1": "ACTIVE", "bootstrap-scorecard@1": "-"}
+    assert marks == {"analyst-scorecard@1": "ACTIVE", "bootstrap-scorecard@2": "-"}
     assert fp(profile, "show", "analyst-scorecard@1") == 0
     shown = capsys.readouterr().out
     assert "# status in scope auth: ACTIVE" in shown
@@ -64,7 +64,7 @@ def test_put_activate_list_show(profile: str, tmp_path: Path,
 
 def test_show_output_is_a_bundle_put_accepts_unchanged(
         profile: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert fp(profile, "show", "bootstrap-scorecard@1") == 0
+    assert fp(profile, "show", "bootstrap-scorecard@2") == 0
     path = tmp_path / "copy.yaml"
     path.write_text(capsys.readouterr().out)
     assert fp(profile, "put", str(path)) == 0
@@ -75,7 +75,7 @@ def test_show_output_is_a_bundle_put_accepts_unchanged(
     (("show", "0123456789abcdef"), "BUNDLE_NOT_FOUND"),
     (("show", "analyst-scorecard@3"), "BUNDLE_NOT_FOUND"),
     (("show", "not a ref"), "BUNDLE_REF_INVALID"),
-    (("activate", "bootstrap-scorecard@1", "--scope", "card-not-present"),
+    (("activate", "bootstrap-scorecard@2", "--scope", "card-not-present"),
      "BUNDLE_SCOPE_MISMATCH"),
     (("activate", "xyz", "--scope", "auth"), "BUNDLE_REF_INVALID"),
 ])
@@ -113,5 +113,5 @@ def test_put_of_a_missing_file_is_a_clear_error(profile: str, tmp_path: Path,
 
 def test_empty_reason_is_an_argparse_error(profile: str) -> None:
     with pytest.raises(SystemExit) as info:
-        fp(profile, "activate", "bootstrap-scorecard@1", "--scope", "auth", "--reason", " ")
+        fp(profile, "activate", "bootstrap-scorecard@2", "--scope", "auth", "--reason", " ")
     assert info.value.code == 2

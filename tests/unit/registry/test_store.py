@@ -232,7 +232,7 @@ async def test_resolve_ref_accepts_digest_prefix_and_id_at_version(
     assert await registry.resolve_ref(ref.digest.hex) == ref
     assert await registry.resolve_ref(f"sha256:{ref.digest.hex[:10]}") == ref
     assert await registry.resolve_ref("test-scorecard@1") == ref
-    assert await registry.resolve_ref("bootstrap-scorecard@1") == bootstrap_pair()[0]
+    assert await registry.resolve_ref("bootstrap-scorecard@2") == bootstrap_pair()[0]
     with pytest.raises(BundleNotFoundError):
         await registry.resolve_ref("test-scorecard@9")
     for bad in ("abc", "test-scorecard", "test-scorecard@0", "ZZZZZZZZ"):
