@@ -1,28 +1,29 @@
 """DLA agent ("dla"): rtdl decisions and outcomes -> one audit record per chain, in segments.
 
-Thin on purpose: the fold, the segments and the restore live in ``app.dla``. This file moves
-records into each partition's :class:`AuditPartition` in offset order (redeliveries skipped,
-gaps filled from the log, like the hot path), and cuts a segment when
+Thin on purpose: the fold, the segments and the restore live in ``app.dla``, the partition
+protocol in ``app.runtime.partition_stage`` (shared with AL). This file is DLA's logic on that
+stage: records go into each partition's :class:`AuditPartition` in offset order (the stage skips
+redeliveries and fills gaps from the log), and a segment is cut when
 ``wiring.audit.segment_max_chains`` entries are buffered or every ``wiring.audit.flush_s``.
 
 DLA owns its offsets (the last segment's ``next_offset``), not faust: a partition is restored
 from its segments and caught up to the log end when this worker takes it, and flushed before it
-is given away, so faust's committed offset never decides what is audited.
+is given away, so faust's committed offset never decides what is audited. The last segment's
+header already is a snapshot of the partition's open chains (by reference, keyed by the offsets
+it covers), so DLA uses no generic stage snapshot on top of it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 
 from app.dla.partition_log import AuditPartition, LogRecord
-from app.eb.partition_reader import read_partition
 from app.eb.topics import Topic, log_id_of
 from app.objectstore.base import ObjectStore
 from app.objectstore.config import open_object_store
@@ -31,6 +32,17 @@ from app.runtime.audit_api import mount_audit_api
 from app.runtime.bus_address import bootstrap_servers, broker_epoch
 from app.runtime.dla_metrics import OPEN_CHAINS, observe_flush
 from app.runtime.fail_stop import fail_stop
+from app.runtime.partition_stage import (
+    BrokerPartitionLog,
+    Event,
+    PartitionLog,
+    PartitionStage,
+    Record,
+    Resumed,
+    StageLogic,
+    Taken,
+)
+from app.runtime.stage_snapshots import StageSnapshot
 from app.runtime.structured_log import log_event
 from app.runtime.wall_clock import wall_clock_ts
 
@@ -42,116 +54,92 @@ BATCH_WITHIN_S = 0.05
 
 
 @dataclass
-class _AuditLog:
-    app: faust.App
-    ctx: AgentContext
+class _AuditLog(StageLogic[AuditPartition]):
+    """DLA's logic on the partition stage: a partition's state is its :class:`AuditPartition`."""
+
     store: ObjectStore
+    log: PartitionLog
     rtdl: str
     log_id: str
-    parts: dict[int, AuditPartition] = field(default_factory=dict)
-    assigned: frozenset[int] = frozenset()
-    """rtdl partitions of the current assignment; empty from a revocation to the next one."""
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    segment_max_chains: int
 
-    async def process(self, events: Sequence[Any]) -> None:
-        """One batch, under the lock a revocation and the flush timer also take."""
-        async with self.lock:
-            owned = self.assigned
-            for ev in events:
-                message = ev.message
-                if message.partition not in owned:
-                    continue  # of a partition revoked while the batch was buffered
-                part = self.parts.get(message.partition) or await self._take(message.partition)
-                if message.offset < part.next_offset:
-                    continue  # already folded (redelivery, or caught up from the log)
-                if message.offset > part.next_offset:  # a gap: fill it from the log
-                    for record in await self._read(part.partition, part.next_offset,
-                                                   message.offset):
-                        await self._apply(part, record)
-                await self._apply(part, LogRecord(message.offset, message.value or b"",
-                                                  message.timestamp or None))
-
-    async def _apply(self, part: AuditPartition, record: LogRecord) -> None:
-        part.apply(record)
-        if part.buffered >= self.ctx.profile.wiring.audit.segment_max_chains:
-            await self._flush(part)
-
-    async def tick(self) -> None:
-        """Take newly assigned partitions, then write a segment for each one with news."""
-        async with self.lock:
-            for partition in sorted(self.assigned - self.parts.keys()):
-                await self._take(partition)
-            for part in self.parts.values():
-                await self._flush(part)
-            OPEN_CHAINS.set(sum(len(p.fold.open) for p in self.parts.values()))
-
-    async def give_back(self) -> None:
-        """Before a rebalance moves partitions: write what is buffered, then forget it all.
-
-        Until the next assignment nothing is taken (the timer must not restore a partition
-        another worker is about to own): two writers of one partition would cut segments over
-        the same offsets.
-        """
-        async with self.lock:
-            self.assigned = frozenset()
-            for part in self.parts.values():
-                await self._flush(part)
-            self.parts.clear()
-
-    async def _take(self, partition: int) -> AuditPartition:
-        """Restore from the segments, then catch up to the log end (no event may be waiting)."""
-        started = time.monotonic()
+    async def load(self, partition: int, carrier: Event | None,
+                   snapshot: StageSnapshot | None) -> Resumed[AuditPartition]:
+        """Restore from the segments (the stage then catches up to the log end)."""
         part = AuditPartition(self.log_id, self.rtdl, partition)
         await part.restore(self.store, lambda start, stop: self._read(partition, start, stop))
-        resumed = part.next_offset
-        for record in await self._read(partition, resumed, None):
-            await self._apply(part, record)
-        self.parts[partition] = part
-        log_event(logger, "dla.taken", partition=partition, resumed_at=resumed,
-                  caught_up_to=part.next_offset, open_chains=len(part.fold.open),
-                  audited=len(part.fold.audited), seconds=round(time.monotonic() - started, 3))
-        return part
+        return Resumed(part, part.next_offset)
 
-    async def _read(self, partition: int, start: int, stop: int | None) -> list[LogRecord]:
-        records = await read_partition(bootstrap_servers(self.ctx.profile), self.rtdl,
-                                       partition, start=start, stop=stop)
-        return [LogRecord(r.offset, r.value or b"", r.timestamp / 1000 if r.timestamp else None)
-                for r in records]
+    async def step(self, records: Sequence[Record],
+                   states: Mapping[int, AuditPartition]) -> None:
+        for record in records:
+            part = states[record.partition]
+            part.apply(LogRecord(record.offset, record.value, record.timestamp_s))
+            if part.buffered >= self.segment_max_chains:
+                await self.flush(record.partition, part)
 
-    async def _flush(self, part: AuditPartition) -> None:
+    async def release(self, partition: int, state: AuditPartition) -> None:
+        """Before a rebalance moves the partition: write what is buffered."""
+        await self.flush(partition, state)
+
+    def taken(self, partition: int, state: AuditPartition, info: Taken) -> None:
+        log_event(logger, "dla.taken", partition=partition, resumed_at=info.resumed_at,
+                  caught_up_to=info.caught_up_to, open_chains=len(state.fold.open),
+                  audited=len(state.fold.audited), seconds=info.seconds)
+
+    async def flush(self, partition: int, part: AuditPartition) -> None:
+        """Write a segment of the partition's news (if any)."""
         flushed = await part.flush(self.store, wall_clock_ts())
         if flushed is not None:
             observe_flush(flushed, time.time())
 
-    def assign(self, assigned: Any) -> None:
-        self.assigned = frozenset(tp.partition for tp in assigned if tp.topic == self.rtdl)
+    async def _read(self, partition: int, start: int, stop: int | None) -> list[LogRecord]:
+        return [LogRecord(r.offset, r.value, r.timestamp_s)
+                for r in await self.log.read(partition, start, stop)]
+
+
+async def tick(stage: PartitionStage[AuditPartition], logic: _AuditLog) -> None:
+    """Take newly assigned partitions, then write a segment for each one with news.
+
+    Until the next assignment after a revocation nothing is taken (the timer must not restore a
+    partition another worker is about to own): two writers of one partition would cut segments
+    over the same offsets.
+    """
+    await stage.visit(logic.flush)
+    OPEN_CHAINS.set(sum(len(p.fold.open) for p in stage.states.values()))
 
 
 def register(app: faust.App, ctx: AgentContext) -> None:
     """Declare the rtdl topic, the DLA agent, its flush timer and the audit lookup API."""
-    raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": ctx.partitions}
+    raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw",
+                           "partitions": ctx.partitions}
     rtdl = ctx.topic(Topic.RTDL)
     store = open_object_store(ctx.profile.wiring.object_store, base_dir=ctx.profile.base_dir)
-    log = _AuditLog(app=app, ctx=ctx, store=store, rtdl=rtdl,
-                    log_id=log_id_of(rtdl, broker_epoch(ctx.profile)))
+    log_id = log_id_of(rtdl, broker_epoch(ctx.profile))
+    log = BrokerPartitionLog(bootstrap_servers(ctx.profile), rtdl)
+    logic = _AuditLog(store=store, log=log, rtdl=rtdl, log_id=log_id,
+                      segment_max_chains=ctx.profile.wiring.audit.segment_max_chains)
+    stage = PartitionStage(name="dla", topic=rtdl, log_id=log_id, logic=logic, log=log,
+                           catch_up=True)
     mount_audit_api(app, store)
 
-    @app.on_partitions_revoked.connect
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode's stub refuses any receiver
     async def _give_back(sender: Any, revoked: Any, **kwargs: Any) -> None:
-        await log.give_back()
+        await stage.revoke()  # after the batch in flight; buffered chains are written
 
-    @app.on_partitions_assigned.connect
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # as above
     async def _assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
-        log.assign(assigned)  # taken by the next tick or batch, outside the rebalance
+        stage.assign(assigned)  # taken by the next tick or batch, outside the rebalance
 
-    @app.timer(ctx.profile.wiring.audit.flush_s)
+    @app.timer(ctx.profile.wiring.audit.flush_s)  # type: ignore[untyped-decorator]  # faust's
     async def _flush_tick() -> None:
-        await log.tick()
+        await tick(stage, logic)
 
     @app.agent(app.topic(rtdl, **raw), name="dla")
     async def dla(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        async for events in stream.take_events(  # type: ignore[attr-defined]  # not on StreamT
+                BATCH_MAX, within=BATCH_WITHIN_S):
             try:
-                await log.process(events)
+                await stage.process(events)
             except Exception as exc:
                 fail_stop("dla", exc)
