@@ -81,7 +81,9 @@ def test_al_executes_decisions_the_group_offset_ran_past(
                     acting.log_path.read_text().splitlines() if '"event":"al.prepared"' in line]
         # Each partition resumed from AL's progress (none yet: 0), not from the first record
         # faust delivered (the group's offset, past the decisions): the gap was read from the log.
-        assert {e["partition"] for e in prepared} == set(skipped), prepared
+        # (a run's decisions share one rtdl partition: the one of its seq partition, issue #12)
+        assert {e["partition"] for e in prepared} == {p for p, n in skipped.items() if n}, \
+            prepared
         assert all(e["resume_offset"] == 0 < e["first_delivered"] for e in prepared), prepared
     finally:
         cluster.stop_all()
