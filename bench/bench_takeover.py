@@ -55,7 +55,10 @@ from app.eb.topics import Topic, log_id_of
 from app.hotpath.decided_log import scan_decided
 from app.hotpath.engine import DecisionContext, HotPath
 from app.hotpath.fold_snapshot import dump_lane, load_lane
+from app.ieg.graph import EntityGraph
+from app.objectstore.base import DEFAULT_MAX_OBJECT_BYTES
 from app.objectstore.local import LocalObjectStore
+from app.ofp.feature_state import FeatureState
 from app.profiles.loader import load_profile
 from app.rails.partition_key import derive_partition_key, kafka_partition, partition_key_bytes
 from app.rails.posture import Posture
@@ -265,6 +268,7 @@ async def takeover(spec: Spec) -> dict[str, Any]:
     log = BrokerPartitionLog(bootstrap, SEQ)
     log_id = log_id_of(SEQ, spec.epoch)
     out: dict[str, Any] = {"mode": spec.mode}
+    evict_s = _time_calls(EntityGraph, "evict"), _time_calls(FeatureState, "evict")
     started = time.perf_counter()
     end = await log.end(part)
     start = 0
@@ -327,10 +331,31 @@ async def takeover(spec: Spec) -> dict[str, Any]:
                                   "dump_s": t3 - t2, "write_s": t4 - t3})
                 paused += t4 - t2
     out["seconds"] = time.perf_counter() - started - paused
-    out.update(counts, read_s=read_s, fold_s=fold_s, start=start, end=end, snapshots=snapshots,
+    out.update(counts, read_s=read_s, fold_s=fold_s, graph_evict_s=evict_s[0][0],
+               graph_evicts=evict_s[0][1], feature_evict_s=evict_s[1][0],
+               feature_evicts=evict_s[1][1], start=start, end=end, snapshots=snapshots,
                peak_rss_mb=proc_memory_mb(os.getpid()).get("VmHWM", float("nan")),
                fold_summary=_summary(hot, part))
     return out
+
+
+def _time_calls(cls: type, name: str) -> list[float]:
+    """Wrap ``cls.name`` (in this measuring process only) to add up its seconds and calls: the
+    fold's periodic evictions are whole-state passes, worth seeing apart from the per-record
+    work. Returns the live ``[seconds, calls]`` totals."""
+    totals = [0.0, 0.0]
+    inner = getattr(cls, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            totals[0] += time.perf_counter() - t0
+            totals[1] += 1
+
+    setattr(cls, name, timed)
+    return totals
 
 
 def _any_run(run_id: str) -> bool:
@@ -360,8 +385,9 @@ def _measure(spec: Spec) -> dict[str, Any]:
 # --- 3. report ---------------------------------------------------------------------------
 
 def _line(name: str, runs: list[dict[str, Any]]) -> str:
-    med = {k: statistics.median(r[k] for r in runs)
-           for k in ("seconds", "load_s", "scan_s", "read_s", "fold_s", "peak_rss_mb")}
+    med = {k: statistics.median(r.get(k, 0.0) for r in runs)
+           for k in ("seconds", "load_s", "scan_s", "read_s", "fold_s", "peak_rss_mb",
+                     "graph_evict_s", "graph_evicts")}
     records = runs[0]["records"]
     spread = ""
     if len(runs) > 1:
@@ -370,7 +396,8 @@ def _line(name: str, runs: list[dict[str, Any]]) -> str:
     return (f"  {name:<22} {records:>10,} records  {med['seconds']:7.1f} s{spread}  "
             f"{records / med['seconds']:>9,.0f} records/s  [snapshot load {med['load_s']:.1f} s, "
             f"rtdl scan {med['scan_s']:.1f} s, seq read {med['read_s']:.1f} s, "
-            f"fold {med['fold_s']:.1f} s]  peak RSS {med['peak_rss_mb']:,.0f} MB")
+            f"fold {med['fold_s']:.1f} s, of which graph evict {med['graph_evict_s']:.1f} s "
+            f"in {med['graph_evicts']:.0f} calls]  peak RSS {med['peak_rss_mb']:,.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,21 +436,24 @@ def main(argv: list[str] | None = None) -> int:
 
             cut = _measure(spec("cut", stores))
             for snap in cut["snapshots"]:
+                over = (" (over the object store's default max_object_bytes, "
+                        f"{DEFAULT_MAX_OBJECT_BYTES / 2**20:.0f} MiB)"
+                        if snap["bytes"] > DEFAULT_MAX_OBJECT_BYTES else "")
                 print(f"  snapshot at {snap['cut']:.0%} (next_offset {snap['next_offset']:,}): "
-                      f"{snap['bytes'] / 1e6:,.1f} MB, dump_lane {snap['dump_s']:.1f} s, "
+                      f"{snap['bytes'] / 1e6:,.1f} MB{over}, dump_lane {snap['dump_s']:.1f} s, "
                       f"write_snapshot {snap['write_s']:.1f} s", flush=True)
             # The cut pass is itself a takeover from offset 0 (its snapshot pauses are not
             # timed); its peak RSS includes the two dump_lane copies, unless --clean-zero.
             runs: dict[str, list[dict[str, Any]]] = {
                 "zero": [] if args.clean_zero else [cut], "s95": [], "s50": []}
-            for _ in range(args.rounds):
-                if len(runs["zero"]) < args.rounds:
-                    runs["zero"].append(_measure(spec("zero", [])))
-                runs["s95"].append(_measure(spec("snapshot", stores[:1])))
-                runs["s50"].append(_measure(spec("snapshot", stores[1:])))
-    print(_line("from offset 0", runs["zero"]))
-    print(_line("from snapshot at 95 %", runs["s95"]))
-    print(_line("from snapshot at 50 %", runs["s50"]))
+            paths: list[tuple[str, str, str, list[str]]] = [
+                ("zero", "from offset 0", "zero", []),
+                ("s95", "from snapshot at 95 %", "snapshot", stores[:1]),
+                ("s50", "from snapshot at 50 %", "snapshot", stores[1:])]
+            for key, title, mode, store in paths:  # each line as soon as it is measured
+                while len(runs[key]) < args.rounds:
+                    runs[key].append(_measure(spec(mode, store)))
+                print(_line(title, runs[key]), flush=True)
     zero = statistics.median(r["seconds"] for r in runs["zero"])
     s95 = statistics.median(r["seconds"] for r in runs["s95"])
     s50 = statistics.median(r["seconds"] for r in runs["s50"])
