@@ -46,9 +46,9 @@ class EventTimeCollector(Collector):
     item 1); ``not_retained``: authorisations older than the feature eviction horizon;
     ``late``: events behind their partition's watermark (issue #12: applied at that watermark, a
     late trigger's decision says ``LATE_TRIGGER``); ``pending``: events waiting for the run's
-    watermark. All are decided and applied all the same. A gauge over the shards this worker holds: it is a pure
-    function of their applied offsets, so a shard rebuilt after a rebalance counts the same, and
-    a partition that moves to another worker takes its count along.
+    watermark. All are decided and applied all the same. A gauge over the run folds this worker
+    holds: a pure function of what they applied, so a fold rebuilt after a rebalance counts the
+    same, and a run that moves to another worker takes its count along.
     """
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
