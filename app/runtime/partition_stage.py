@@ -39,6 +39,7 @@ tiny fakes with the same attributes and an in-memory :class:`PartitionLog`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -50,7 +51,9 @@ from aiokafka import TopicPartition
 
 from app.eb.partition_reader import log_ends, read_partition
 from app.objectstore.base import ObjectStore
+from app.rails.errors import ObjectTooLargeError
 from app.runtime.stage_snapshots import StageSnapshot, newest_snapshot, write_snapshot
+from app.runtime.structured_log import log_event
 
 __all__ = [
     "BrokerPartitionLog",
@@ -66,6 +69,12 @@ __all__ = [
 ]
 
 S = TypeVar("S")
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_QUIET_FACTOR = 10
+"""After a snapshot that took t seconds, the next periodic one waits at least this many t: a
+stage spends at most about a tenth of its time writing snapshots, whatever its state's size."""
 
 
 class Message(Protocol):
@@ -241,6 +250,7 @@ class PartitionStage(Generic[S]):
         self._states: dict[int, S] = {}
         self._next: dict[int, int] = {}
         self._unsnapshotted: dict[int, int] = {}
+        self._quiet_until: dict[int, float] = {}
 
     @property
     def assigned(self) -> frozenset[int]:
@@ -349,15 +359,26 @@ class PartitionStage(Generic[S]):
         if self.snapshots is None:
             return
         for partition in sorted(partitions):
-            if self._unsnapshotted[partition] >= self.snapshots.every_records:
+            if self._unsnapshotted[partition] >= self.snapshots.every_records and \
+                    time.monotonic() >= self._quiet_until.get(partition, 0.0):
                 await self._snapshot(partition)
 
     async def _snapshot(self, partition: int) -> None:
+        """Write one snapshot. It is a cache of the log: one the store refuses (over its size
+        limit) is logged and skipped, never a stop. Writing blocks the stage, so the next one
+        waits at least ``SNAPSHOT_QUIET_FACTOR`` times as long as this one took."""
         if self.snapshots is None:
             return
+        started = time.monotonic()
         state = self.logic.snapshot(partition, self._states[partition])
         if state is not None:
-            await write_snapshot(self.snapshots.store, owner=self.snapshots.owner,
-                                 log_id=self.log_id, stage=self.name, partition=partition,
-                                 next_offset=self._next[partition], state=state)
+            try:
+                await write_snapshot(self.snapshots.store, owner=self.snapshots.owner,
+                                     log_id=self.log_id, stage=self.name, partition=partition,
+                                     next_offset=self._next[partition], state=state)
+            except ObjectTooLargeError as exc:
+                log_event(logger, "stage.snapshot_skipped", stage=self.name,
+                          partition=partition, bytes=len(state), reason=str(exc)[:200])
+        took = time.monotonic() - started
+        self._quiet_until[partition] = time.monotonic() + SNAPSHOT_QUIET_FACTOR * took
         self._unsnapshotted[partition] = 0
