@@ -58,6 +58,7 @@ from app.rails.digests import digest_bytes
 from app.rails.envelope import CanonicalEnvelope, dump_envelope, payload_hash
 from app.rails.partition_key import derive_partition_key
 from app.rails.receipts import EbRef, IngestionReceipt
+from app.rails.timefmt import ts_to_epoch_micros
 from app.rails.watermark import PROGRESS_HEADER, TrafficWatermark
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import bootstrap_servers, broker_epoch
@@ -109,9 +110,25 @@ class _Gate:
     generation: str  # the bus generation this worker runs on (app.ig.archive)
     progress: ProgressTracker
     emit_watermarks: bool = False
+    ingress: str = ""
     reconciled: set[int] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def process(self, events: Sequence[Any]) -> None:
+        async with self.lock:  # the unstamped-watermark timer never writes mid-batch
+            await self._process(events)
+
+    async def flush_unstamped(self) -> None:
+        """Timer: fallback watermarks of runs whose producers send no progress (HTTP pushes),
+        once quiet (``app.ig.watermarks``); archived like any watermark record."""
+        if not self.emit_watermarks:
+            return
+        async with self.lock:
+            marks = await self._publish_watermarks()
+            if marks:
+                await self._archive([], marks)
+
+    async def _process(self, events: Sequence[Any]) -> None:
         submissions = [ev for ev in events if not _is_poke(ev)
                        and not is_progress_marker(ev.message.headers, ev.message.value)]
         await self.directory.refresh(_run_ids(submissions))
@@ -146,12 +163,17 @@ class _Gate:
             if is_progress_marker(message.headers, message.value):
                 self.progress.observe(marker_run(message.headers), message.partition,
                                       header(message.headers, PROGRESS_HEADER))
+        now = time.monotonic()
         for ev, decision, _ in decided:
             raw = header(ev.message.headers, PROGRESS_HEADER)
             if raw is not None:
                 envelope = getattr(decision, "envelope", None)
                 self.progress.observe(envelope.run_id if envelope is not None else None,
                                       ev.message.partition, raw)
+            elif isinstance(decision, Admit) and decision.stream == "traffic":
+                self.progress.observe_unstamped(decision.envelope.run_id,
+                                                ts_to_epoch_micros(decision.envelope.ts_utc),
+                                                now)
         if self.progress.malformed > before:
             log_event(logger, "ig.progress_malformed", ignored=self.progress.malformed - before,
                       total=self.progress.malformed)
@@ -159,7 +181,13 @@ class _Gate:
     async def _publish_watermarks(self) -> list[ArchivedRecord]:
         """One watermark record per (run, partition) whose progress advanced, into the traffic
         partition numbered like the ingress one; acks awaited. Their archive lines."""
-        due = self.progress.due()
+        owned = {tp.partition for tp in self.app.consumer.assignment()
+                 if tp.topic == self.ingress}
+        latest: dict[tuple[str, int], TrafficWatermark] = {}
+        for mark in [*self.progress.due(),
+                     *self.progress.unstamped_due(owned, time.monotonic())]:
+            latest[(mark.run_id, mark.partition)] = mark  # the fallback only when it advances
+        due = [latest[key] for key in sorted(latest)]
         if not due:
             return []
         sends = []
@@ -495,7 +523,15 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         generation=broker_epoch(ctx.profile) or DURABLE_GENERATION,
         progress=ProgressTracker(partitions=ctx.partitions),
         emit_watermarks=EMIT_WATERMARKS or os.environ.get(EMIT_WATERMARKS_ENV) == "1",
+        ingress=ctx.topic(Topic.INGRESS),
     )
+
+    @app.timer(1.0)
+    async def _unstamped_watermarks() -> None:
+        try:
+            await gate.flush_unstamped()
+        except Exception as exc:  # a publish or store failure: as in a batch, stop loudly
+            fail_stop("ig", exc)
 
     @app.on_partitions_revoked.connect
     async def _forget_reconciled(sender: Any, revoked: Any, **kwargs: Any) -> None:

@@ -8,6 +8,14 @@ it writes one :class:`~app.rails.watermark.TrafficWatermark` per (run, partition
 advanced since it last wrote one, into the traffic partition numbered like the ingress one: the
 partition that holds every record the promise covers, so the watermark follows them in the log.
 
+Producers that send no progress (HTTP pushes) get a fallback, for runs WSP does not stream: per
+run, the highest admitted event time minus :data:`UNSTAMPED_LAG_US` (bounded out-of-orderness),
+and once the run's pushes have been quiet for :data:`UNSTAMPED_IDLE_S` of processing time, that
+highest time itself (everything admitted is released). IG writes these into every traffic
+partition it owns, so they too sit in the log and are archived: a replay or a restored bus
+decides the same. Which events they leave late depends on arrival timing: that is the price of a
+producer that promises nothing, and late events are counted and flagged by the hot path.
+
 What was written is kept in memory only: after a restart a watermark may be written again, which
 is harmless (a fold keeps the max per partition). Everything here is pure; the agent publishes.
 """
@@ -31,13 +39,19 @@ from app.rails.watermark import (
     watermark_value,
 )
 
-__all__ = ["Headers", "ProgressTracker", "header", "is_progress_marker", "marker_run",
-           "watermark_headers", "watermark_record"]
+__all__ = ["UNSTAMPED_IDLE_S", "UNSTAMPED_LAG_US", "Headers", "ProgressTracker", "header",
+           "is_progress_marker", "marker_run", "watermark_headers", "watermark_record"]
 
 Headers = Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None
 """A consumed record's headers: aiokafka's list of pairs, or a mapping."""
 
 _RUN_ID = re.compile(rb"[0-9a-f]{32}")
+
+UNSTAMPED_LAG_US = 60_000_000
+"""How far behind the highest admitted event time an unstamped producer's events may still come
+(60 s of event time): the fallback watermark's bound."""
+UNSTAMPED_IDLE_S = 2.0
+"""Quiet time after which an unstamped run's admitted events are all released."""
 
 
 def header(headers: Headers, name: str) -> bytes | None:
@@ -88,7 +102,32 @@ class ProgressTracker:
     def __post_init__(self) -> None:
         self._seen: dict[tuple[str, int], int] = {}
         self._written: dict[tuple[str, int], int] = {}
+        self._stamped_runs: set[str] = set()
+        self._unstamped_max: dict[str, int] = {}
+        self._unstamped_last_s: dict[str, float] = {}
         self.malformed = 0
+
+    def observe_unstamped(self, run_id: str, ts_us: int, now_s: float) -> None:
+        """An admitted traffic event that carried no progress (an HTTP push) at ``now_s``
+        (processing time, monotonic)."""
+        if ts_us > self._unstamped_max.get(run_id, -1):
+            self._unstamped_max[run_id] = ts_us
+        self._unstamped_last_s[run_id] = now_s
+
+    def unstamped_due(self, owned: Iterable[int], now_s: float) -> list[TrafficWatermark]:
+        """Fallback watermarks for runs no stamped source (WSP) speaks for, into every owned
+        traffic partition where it advances (see the module docstring)."""
+        out: list[TrafficWatermark] = []
+        partitions = sorted(p for p in owned if 0 <= p < self.partitions)
+        for run_id, top in sorted(self._unstamped_max.items()):
+            if run_id in self._stamped_runs:
+                continue  # WSP's progress governs the run
+            quiet = now_s - self._unstamped_last_s[run_id] >= UNSTAMPED_IDLE_S
+            micros = top + 1 if quiet else top - UNSTAMPED_LAG_US
+            out.extend(watermark_at(run_id, p, self.partitions, micros) for p in partitions
+                       if micros > max(self._written.get((run_id, p), -1),
+                                       self._seen.get((run_id, p), -1)))
+        return out
 
     def observe(self, run_id: str | None, partition: int, raw: bytes | None) -> bool:
         """Note one record's progress header (``raw``; None: the record carries none).
@@ -104,6 +143,7 @@ class ProgressTracker:
             self.malformed += 1
             return False
         key = (run_id, partition)
+        self._stamped_runs.add(run_id)
         if micros > self._seen.get(key, -1):
             self._seen[key] = micros
         return True
