@@ -91,14 +91,22 @@ class _Forwarder:
     """Stage 1: traffic (and its watermarks) re-keyed by run, order kept per traffic partition."""
 
     app: faust.App
+    traffic: str
     seq: str
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def forward(self, events: Sequence[Any]) -> None:
         async with self.lock:  # a revocation waits for the forwards in flight
+            owned = {tp.partition for tp in self.app.consumer.assignment()
+                     if tp.topic == self.traffic}
             sends = []
             for ev in events:
                 message = ev.message
+                if message.partition not in owned:
+                    # Of a partition revoked meanwhile: its new owner forwards it from the
+                    # committed offset; a late copy from here could jump ahead of the new
+                    # owner's and make the fold skip the records in between.
+                    continue
                 value = message.value or b""
                 headers = {SRC_HEADER: f"{message.partition}:{message.offset}".encode()}
                 if is_watermark_record(message.headers):
@@ -327,7 +335,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     profile = ctx.profile
     policy = profile.policy
     store = open_object_store(profile.wiring.object_store, base_dir=profile.base_dir)
-    forwarder = _Forwarder(app=app, seq=ctx.topic(Topic.HOTPATH_SEQ))
+    forwarder = _Forwarder(app=app, traffic=ctx.topic(Topic.TRAFFIC),
+                           seq=ctx.topic(Topic.HOTPATH_SEQ))
     seq = ctx.topic(Topic.HOTPATH_SEQ)
     logic = _Stage(
         app=app, ctx=ctx, engine=HotPath(policy.decision, profile.policy_rev),
