@@ -11,8 +11,9 @@ Method (one embedded broker; in-process with the real functions, no faust):
    every ``WATERMARK_EVERY`` rows the watermark record IG writes into each traffic partition
    (``watermark_at`` at the current row's event time: every later row is at or after it), then a
    final watermark per partition. The file is produced (raw aiokafka, hand-built batches) to ONE
-   partition of a seq topic with the headers stage 1 puts on a record (``fp-src``, and
-   ``fp-watermark`` on watermarks), and one minimal decision record per trigger to the same
+   partition of a seq topic as stage 1 forwards it: every ``BUNDLE_WINDOW`` records (a delivered
+   batch) become one bundle per traffic partition (``app.hotpath.seq_bundle``), and one
+   minimal decision record per trigger to the same
    partition of an rtdl topic (what ``scan_decided`` reads): the run was decided before the
    takeover, so a takeover folds every trigger in without deciding it.
 2. Each takeover runs in a fresh process (a new worker: cold, and its peak RSS is its own) and
@@ -55,6 +56,7 @@ from app.eb.topics import Topic, log_id_of
 from app.hotpath.decided_log import scan_decided
 from app.hotpath.engine import DecisionContext, HotPath
 from app.hotpath.fold_snapshot import dump_lane, load_lane
+from app.hotpath.seq_bundle import pack_all, unpack
 from app.ieg.graph import EntityGraph
 from app.objectstore.base import DEFAULT_MAX_OBJECT_BYTES
 from app.objectstore.local import LocalObjectStore
@@ -64,7 +66,7 @@ from app.rails.partition_key import derive_partition_key, kafka_partition, parti
 from app.rails.posture import Posture
 from app.rails.receipts import EbRef
 from app.rails.run_facts import RunFactsView
-from app.rails.watermark import END_MICROS, WATERMARK_HEADER, watermark_at, watermark_value
+from app.rails.watermark import END_MICROS, watermark_at, watermark_value
 from app.registry.resolver import Resolution, bootstrap_pair
 from app.runtime.partition_stage import BrokerPartitionLog
 from app.runtime.stage_snapshots import newest_snapshot, write_snapshot
@@ -76,10 +78,12 @@ SEED = 20_250_303
 TRAFFIC_PARTITIONS = 4
 WATERMARK_EVERY = 200
 """Rows between two rounds of watermark records (one per traffic partition), like WSP's markers."""
-CHUNK = 50_000
-"""Seq records read per ``BrokerPartitionLog.read`` call: bounded memory on a long log."""
+BUNDLE_WINDOW = 500
+"""Traffic records per forwarded batch (stage 1's ``BATCH_MAX``): one bundle per partition each."""
+CHUNK = 400
+"""Seq records (bundles) read per ``BrokerPartitionLog.read`` call: bounded memory on a long
+log."""
 CUTS = (0.95, 0.50)
-SRC_HEADER = "fp-src"  # app.agents.hot_path.SRC_HEADER (that module imports faust)
 PREFIX = "bench."
 TRAFFIC = PREFIX + Topic.TRAFFIC.value
 SEQ = PREFIX + Topic.HOTPATH_SEQ.value
@@ -213,17 +217,25 @@ async def produce(bootstrap: str, path: Path) -> tuple[int, dict[str, Any], floa
             batch = batches[topic] = producer.create_batch()
             batch.append(key=run_id, value=value, timestamp=None, headers=headers)
 
+    window: dict[int, list[tuple[int, bool, bytes]]] = {}
+
+    async def forward() -> None:  # what stage 1 sends for one delivered batch
+        for p, items in sorted(window.items()):
+            for bundle in pack_all(p, items):
+                await append(SEQ, bundle, [])
+        window.clear()
+
     try:
-        for kind, src, value in lines:
-            headers = [(SRC_HEADER, src)]
-            if kind == b"W":
-                headers.append((WATERMARK_HEADER, b"1"))
-            await append(SEQ, value, headers)
+        for n, (kind, src, value) in enumerate(lines, 1):
+            p, o = src.split(b":")
+            window.setdefault(int(p), []).append((int(o), kind == b"W", value))
+            if n % BUNDLE_WINDOW == 0:
+                await forward()
             if kind == b"T":
-                p, o = src.split(b":")
                 await append(RTDL, b'{"record_type":"decision","trigger":{"eb_ref":{"topic":"'
                              + TRAFFIC.encode() + b'","partition":' + p + b',"offset":' + o
                              + b'}},"outcome":"APPROVE"}', [])
+        await forward()
         for topic, batch in batches.items():
             batch.close()
             futures.append(await producer.send_batch(batch, topic, partition=partition))
@@ -248,14 +260,6 @@ def _context() -> DecisionContext:
     ref, bundle = bootstrap_pair()
     return DecisionContext(posture=Posture.NORMAL, posture_reasons=(),
                            resolution=Resolution(bundle=bundle, ref=ref, reason_codes=()))
-
-
-def _src(headers: tuple[tuple[str, bytes], ...]) -> tuple[EbRef, bool]:
-    """Where stage 1 read the record on the traffic log, and whether it is a watermark."""
-    src = next(v for k, v in headers if k == SRC_HEADER)
-    p, o = src.split(b":")
-    return (EbRef(topic=TRAFFIC, partition=int(p), offset=int(o)),
-            any(k == WATERMARK_HEADER for k, _ in headers))
 
 
 async def takeover(spec: Spec) -> dict[str, Any]:
@@ -307,14 +311,16 @@ async def takeover(spec: Spec) -> dict[str, Any]:
         records = await log.read(part, at, stop)
         t1 = time.perf_counter()
         for record in records:
-            ref, is_mark = _src(record.headers)
-            for result in hot.offer(record.value, ref, ctx, run_known=_any_run,
-                                    watermark=is_mark, decided=decided, lane=part):
-                counts["already_decided"] += result.already_decided
-                counts["decisions"] += result.decision is not None
-                counts["anomalies"] += result.anomaly is not None
-                counts["late"] += result.late
-        counts["records"] += len(records)
+            items = unpack(record.value)
+            for item in items:
+                ref = EbRef(topic=TRAFFIC, partition=item.partition, offset=item.offset)
+                for result in hot.offer(item.value, ref, ctx, run_known=_any_run,
+                                        watermark=item.watermark, decided=decided, lane=part):
+                    counts["already_decided"] += result.already_decided
+                    counts["decisions"] += result.decision is not None
+                    counts["anomalies"] += result.anomaly is not None
+                    counts["late"] += result.late
+            counts["records"] += len(items)
         t2 = time.perf_counter()
         read_s += t1 - t0
         fold_s += t2 - t1

@@ -3,8 +3,9 @@
 Two stages (issue #12, ``docs/feature_exactness.md``):
 
 1. ``hotpath-forward`` reads each traffic partition and forwards every record, watermark
-   records included, to ``fp.hotpath.seq.v1`` keyed by ``run_id``, stamped with where it sits on
-   the traffic log (``fp-src: <partition>:<offset>``). A partition's records keep their order,
+   records included, to ``fp.hotpath.seq.v2`` keyed by ``run_id``: the consecutive records of
+   one (traffic partition, run) in a delivered batch travel as one bundle that says where each
+   sits on the traffic log (``app.hotpath.seq_bundle``). A partition's records keep their order,
    and a revocation waits for the forwards in flight, so a run's fold sees each traffic
    partition in order (records forwarded again after a rebalance are skipped by offset).
 2. ``hotpath`` owns partitions of the seq topic, so each run is folded by exactly one worker
@@ -39,6 +40,7 @@ from app.hotpath.bundle_resolution import resolve_active_with_activation
 from app.hotpath.decided_log import scan_decided
 from app.hotpath.engine import DecisionContext, HotPath, StepResult
 from app.hotpath.fold_snapshot import dump_lane, load_lane
+from app.hotpath.seq_bundle import Forwarded, SeqBundleError, pack_all, unpack
 from app.ig.run_directory import RunDirectory
 from app.objectstore.config import open_object_store
 from app.rails.anomaly import hot_path_anomaly
@@ -46,7 +48,7 @@ from app.rails.canonical_json import canonical_dumps
 from app.rails.decision import DecisionOutcome
 from app.rails.reason_codes import ReasonCode
 from app.rails.receipts import EbRef
-from app.rails.watermark import WATERMARK_HEADER, is_watermark_record
+from app.rails.watermark import is_watermark_record
 from app.registry.resolver import Resolution
 from app.registry.store import RegistryStore, activation_fact
 from app.runtime.agent_context import AgentContext
@@ -75,14 +77,12 @@ from app.runtime.stage_snapshots import StageSnapshot
 from app.runtime.structured_log import log_event
 from app.runtime.wall_clock import wall_clock_ts
 
-__all__ = ["BATCH_MAX", "SRC_HEADER", "register"]
+__all__ = ["BATCH_MAX", "register"]
 
 logger = logging.getLogger(__name__)
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.005
 POSTURE_TICK_S = 1.0
-SRC_HEADER = "fp-src"
-"""On ``fp.hotpath.seq.v1``: ``<traffic partition>:<offset>`` of the forwarded record."""
 _TRIGGER_MARK = b'"event_type":"auth_request"'
 
 
@@ -99,7 +99,7 @@ class _Forwarder:
         async with self.lock:  # a revocation waits for the forwards in flight
             owned = {tp.partition for tp in self.app.consumer.assignment()
                      if tp.topic == self.traffic}
-            sends = []
+            groups: dict[tuple[int, str], list[tuple[int, bool, bytes]]] = {}
             for ev in events:
                 message = ev.message
                 if message.partition not in owned:
@@ -108,11 +108,11 @@ class _Forwarder:
                     # owner's and make the fold skip the records in between.
                     continue
                 value = message.value or b""
-                headers = {SRC_HEADER: f"{message.partition}:{message.offset}".encode()}
-                if is_watermark_record(message.headers):
-                    headers[WATERMARK_HEADER] = b"1"
-                run_id = _run_id(value)
-                sends.append(await publish(self.app, self.seq, run_id.encode(), value, headers))
+                groups.setdefault((message.partition, _run_id(value)), []).append(
+                    (message.offset, is_watermark_record(message.headers), value))
+            sends = [await publish(self.app, self.seq, run_id.encode(), bundle)
+                     for (partition, run_id), items in groups.items()
+                     for bundle in pack_all(partition, items)]
             await asyncio.gather(*sends)  # raises: crash, the batch is forwarded again
 
 
@@ -168,7 +168,6 @@ class _Stage(StageLogic[_Lane]):
         sends: list[tuple[Any, StepResult]] = []
         anomalies = 0
         for record in records:
-            self._note_admission(record)
             for result in self._offer(record, states[record.partition], ctx):
                 if result.decision is not None or result.anomaly is not None:
                     sends.append((await self._emit(result, record.partition), result))
@@ -191,22 +190,28 @@ class _Stage(StageLogic[_Lane]):
                   runs=len(self.engine.lane(partition)), seconds=info.seconds)
 
     def _offer(self, record: Record, lane: _Lane, ctx: DecisionContext) -> list[StepResult]:
-        ref = _source_ref(record.headers, self.traffic)
-        if ref is None:  # not written by stage 1: report it, never fold it
+        """Every traffic record of a seq bundle through the fold, in order."""
+        try:
+            items = unpack(record.value)
+        except SeqBundleError as exc:  # not written by stage 1: report it, never fold it
             seq_ref = EbRef(topic=self.seq, partition=record.partition, offset=record.offset)
             return [StepResult(anomaly=hot_path_anomaly(
                 "df", ReasonCode.TRIGGER_UNREADABLE, seq_ref,
-                f"record on {self.seq} without a valid {SRC_HEADER} header"))]
-        return self.engine.offer(record.value, ref, ctx, run_known=self._run_known,
-                                 watermark=is_watermark_record(record.headers),
-                                 decided=lane.decided, lane=record.partition)
+                f"record on {self.seq} is not a stage-1 bundle: {exc}"))]
+        results: list[StepResult] = []
+        for item in items:
+            self._note_admission(item, record.timestamp_s)
+            results.extend(self.engine.offer(
+                item.value, EbRef(topic=self.traffic, partition=item.partition,
+                                  offset=item.offset),
+                ctx, run_known=self._run_known, watermark=item.watermark,
+                decided=lane.decided, lane=record.partition))
+        return results
 
-    def _note_admission(self, record: Record) -> None:
+    def _note_admission(self, item: Forwarded, forwarded_s: float | None) -> None:
         """Remember when stage 1 forwarded a trigger (the decision metric's start)."""
-        if record.timestamp_s and _TRIGGER_MARK in record.value:
-            ref = _source_ref(record.headers, self.traffic)
-            if ref is not None:
-                self.admitted_at[(ref.partition, ref.offset)] = record.timestamp_s
+        if forwarded_s and _TRIGGER_MARK in item.value:
+            self.admitted_at[(item.partition, item.offset)] = forwarded_s
 
     def _admitted_at(self, result: StepResult) -> float | None:
         if result.decision is None:
@@ -312,19 +317,6 @@ def _run_ids(records: Sequence[Any]) -> set[str]:
                    or b"") for record in records}
     ids.discard("")
     return ids
-
-
-def _source_ref(headers: Any, traffic: str) -> EbRef | None:
-    """Where stage 1 read the record on the traffic log, from its ``fp-src`` header."""
-    items = headers.items() if isinstance(headers, dict) else (headers or ())
-    for name, raw in items:
-        if name == SRC_HEADER:
-            try:
-                partition, offset = (int(part) for part in bytes(raw).split(b":"))
-                return EbRef(topic=traffic, partition=partition, offset=offset)
-            except (ValueError, TypeError):
-                return None
-    return None
 
 
 def register(app: faust.App, ctx: AgentContext) -> None:

@@ -22,7 +22,7 @@ class Topic(StrEnum):
     RTDL = "fp.bus.rtdl.v1"           # decisions, action intents, outcomes
     AUDIT = "fp.bus.audit.v1"         # receipts and governance facts
     CASE = "fp.bus.case.v1"           # case management events
-    HOTPATH_SEQ = "fp.hotpath.seq.v1"  # traffic + watermarks re-keyed by run (hot path only)
+    HOTPATH_SEQ = "fp.hotpath.seq.v2"  # traffic + watermarks re-keyed by run, bundled (hot path)
 
 
 def topic_name(topic: Topic, prefix: str = "") -> str:

@@ -1,6 +1,6 @@
 """What the hot path already decided on a seq partition, read back from ``fp.bus.rtdl.v1``.
 
-Decisions are published to the rtdl partition numbered like the ``fp.hotpath.seq.v1`` partition
+Decisions are published to the rtdl partition numbered like the ``fp.hotpath.seq.v2`` partition
 whose runs they belong to, so one rtdl partition answers for the runs of one seq partition.
 After a crash or a rebalance the new owner reads it to learn which triggers already have their
 decision: those are folded in without a second decision.

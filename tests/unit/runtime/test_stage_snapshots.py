@@ -19,7 +19,7 @@ from app.runtime.stage_snapshots import (
     write_snapshot,
 )
 
-WHERE: dict[str, Any] = {"owner": "hotpath", "log_id": "fp.hotpath.seq.v1.e0", "stage": "fold",
+WHERE: dict[str, Any] = {"owner": "hotpath", "log_id": "fp.hotpath.seq.v2.e0", "stage": "fold",
                          "partition": 2}
 
 
@@ -81,7 +81,7 @@ async def test_the_newest_snapshot_at_or_below_the_log_end_is_chosen(store: Obje
 
 async def test_nothing_is_found_for_another_log_stage_or_partition(store: ObjectStore) -> None:
     await _write(store, 10, b"x")
-    for other in ({"log_id": "fp.hotpath.seq.v1.e1"}, {"stage": "other"}, {"partition": 3}):
+    for other in ({"log_id": "fp.hotpath.seq.v2.e1"}, {"stage": "other"}, {"partition": 3}):
         assert await newest_snapshot(store, at_or_below=99, **(WHERE | other)) is None
 
 
