@@ -17,8 +17,13 @@ Method (one broker, one run; ``bench_hot_path`` holds the shared phases and expl
    audit segment's ``applied_at_utc`` - the start of the copy). A raw pass-through runs right
    before each k; the ratio divides by its median.
 3. Latency at ``--rate`` events/s offered (default 100, below one worker's capacity) for
-   ``--latency-seconds``: one worker,
-   records produced paced by the wall clock. Per decision: admission (the traffic record's
+   ``--latency-seconds``: one worker, the admitted events produced paced by the wall clock in
+   event-time order, with the watermark records IG would write at that pace in place of the
+   ones admission wrote at full speed (those sit one per few hundred rows, so a paced copy of
+   them would measure admission's batching, not the loop): after each event, its partition's
+   watermark at the event's own time (IG's watermark after a one-row batch), and every
+   ``MARKER_EVERY_S`` of wall time, one per partition at the next event's time (WSP's timed
+   progress markers, ``app.wsp.progress``). Per decision: admission (the traffic record's
    timestamp) -> decision emitted (the rtdl record's timestamp) -> outcome emitted (the outcome
    record's timestamp) -> audited (its segment's ``applied_at_utc``; DLA cuts a segment every
    ``wiring.audit.flush_s``, set to 0.2 s here, which bounds that step's resolution).
@@ -40,11 +45,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from app.dla.segments import SEGMENTS_PREFIX, decode_segment
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic
+from app.ig.watermarks import watermark_record
 from app.objectstore.local import LocalObjectStore
-from app.rails.timefmt import parse_ts
+from app.rails.timefmt import parse_ts, ts_to_epoch_micros
+from app.rails.watermark import END_MICROS, is_watermark_record, watermark_at
+from app.wsp.progress import MARKER_EVERY_S
 from bench.bench_bus_passthrough import _create_topics
 from bench.bench_hot_path import (
     PARTITIONS,
@@ -110,8 +120,6 @@ async def _audit_times(root: Path, log_prefix: str) -> dict[str, float]:
 def _rtdl(env: Env, app_id: str) -> tuple[list[tuple[Record, dict[str, Any]]],
                                           list[tuple[Record, dict[str, Any]]]]:
     """(decisions, outcomes) on the phase's rtdl topic, with their records."""
-    import orjson
-
     decisions, outcomes = [], []
     for r in asyncio.run(read_topic(env.bootstrap, f"{app_id}.{Topic.RTDL.value}", PARTITIONS)):
         body = orjson.loads(r.value or b"{}")
@@ -176,6 +184,61 @@ def _percentiles(name: str, values: list[float]) -> dict[str, float]:
             f"{name}_max_ms": round(max(values), 1)}
 
 
+async def _paced_with_progress(bootstrap: str, topic: str, records: list[Record],
+                               rate: float) -> Any:
+    """Produce the events of ``records`` at ``rate`` per second in event-time order, each
+    followed by its partition's watermark, plus timed markers on every partition (see the
+    module doc); returns a ``Feed`` of the events. Admission's own watermarks are left out."""
+    import heapq
+
+    from aiokafka import AIOKafkaProducer
+
+    from bench.bench_hot_path import Feed
+
+    def ts_us(r: Record) -> int:
+        return ts_to_epoch_micros(orjson.loads(r.value or b"{}")["ts_utc"])
+
+    per_part: dict[int, list[tuple[int, Record]]] = {}
+    for r in records:
+        if not is_watermark_record(r.headers):
+            per_part.setdefault(r.partition, []).append((ts_us(r), r))
+    events = list(heapq.merge(*(sorted(v, key=lambda tr: tr[1].offset)
+                                for v in per_part.values()), key=lambda tr: tr[0]))
+    run_id = orjson.loads(events[0][1].value or b"{}")["run_id"]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, max_batch_size=262_144)
+    await producer.start()
+    futures: list[Any] = []
+
+    async def mark(partition: int, micros: int) -> None:
+        key, value, headers = watermark_record(watermark_at(run_id, partition, PARTITIONS,
+                                                            micros))
+        futures.append(await producer.send(topic, value, key=key, partition=partition,
+                                           headers=list(headers.items())))
+
+    try:
+        wall_start, t0 = time.time(), time.perf_counter()
+        last_round = t0
+        for i, (micros, r) in enumerate(events):
+            wait = t0 + i / rate - time.perf_counter()
+            if wait > 0:
+                if time.perf_counter() - last_round >= MARKER_EVERY_S:
+                    for p in range(PARTITIONS):
+                        await mark(p, micros)  # every later event is at or after this one
+                    last_round = time.perf_counter()
+                await asyncio.sleep(wait)
+            futures.append(await producer.send(topic, r.value, key=r.key, partition=r.partition,
+                                               headers=list(r.headers or ())))
+            await mark(r.partition, micros)
+        sent = time.perf_counter()
+        for p in range(PARTITIONS):
+            await mark(p, END_MICROS)
+        await asyncio.gather(*futures)
+        acked = time.perf_counter()
+    finally:
+        await producer.stop()
+    return Feed(len(events), wall_start, sent - t0, acked - t0)
+
+
 def _latency(env: Env, rate: float, records: list[Record], seconds: float) -> dict[str, Any]:
     app_id = f"e2elat{rate:g}"
     traffic = f"{app_id}.{Topic.TRAFFIC.value}"
@@ -187,7 +250,7 @@ def _latency(env: Env, rate: float, records: list[Record], seconds: float) -> di
         worker.wait_ready(120)
         _wait_spread([worker], traffic)
         probe = CpuProbe([worker], env.broker_pid)
-        feed = asyncio.run(_feed(env.bootstrap, traffic, chosen, rate))
+        feed = asyncio.run(_paced_with_progress(env.bootstrap, traffic, chosen, rate))
         _wait_audited([worker], auths, 600, 60)
         cpu = probe.stop()
         mem = _memory(worker)

@@ -30,6 +30,7 @@ from app.wsp.pacing import Monotonic, Pacer, Sleep, check_speedup, wall_offset_s
 from app.wsp.progress import (
     MARKER_BEFORE_SLEEP_S,
     MARKER_EVERY_ROWS,
+    MARKER_EVERY_S,
     MarkerCadence,
     ProgressMarker,
     end_markers,
@@ -55,6 +56,7 @@ __all__ = [
     "DEFAULT_BATCH_ROWS",
     "MARKER_BEFORE_SLEEP_S",
     "MARKER_EVERY_ROWS",
+    "MARKER_EVERY_S",
     "PRODUCER",
     "STREAM_PLAN_FORMAT",
     "CheckpointConflictError",

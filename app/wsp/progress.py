@@ -8,13 +8,18 @@ turns it into watermark records on the traffic log (``app.ig.watermarks``).
 A partition that gets no row for a while would hold a run's fold back, so WSP also sends
 *progress markers* (empty value, the run in :data:`~app.rails.watermark.PROGRESS_RUN_HEADER`)
 to every ingress partition: every :data:`MARKER_EVERY_ROWS` rows, before a pacer sleep longer
-than :data:`MARKER_BEFORE_SLEEP_S`, after each checkpoint advance, and an end marker
+than :data:`MARKER_BEFORE_SLEEP_S`, before any pacer sleep once :data:`MARKER_EVERY_S` of wall
+time has passed since the last round (a paced stream: a trigger waits at most about that long
+for the other partitions to speak), after each checkpoint advance, and an end marker
 (:data:`~app.rails.watermark.PROGRESS_END`) to every partition once the stream's data is acked.
-Everything here is pure; the agent does the sends.
+A stream at full speed never sleeps, so it pays only the row-count rounds. Everything here is
+pure (the clock is injected); the agent does the sends.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.rails.watermark import (
@@ -24,13 +29,18 @@ from app.rails.watermark import (
     encode_progress,
 )
 
-__all__ = ["MARKER_BEFORE_SLEEP_S", "MARKER_EVERY_ROWS", "MarkerCadence", "ProgressMarker",
+__all__ = ["MARKER_BEFORE_SLEEP_S", "MARKER_EVERY_ROWS", "MARKER_EVERY_S", "MarkerCadence",
+           "ProgressMarker",
            "end_markers", "progress_markers", "row_headers"]
 
 MARKER_EVERY_ROWS = 200
 """Rows between two rounds of markers: bounds how far an idle partition trails the stream."""
 MARKER_BEFORE_SLEEP_S = 0.05
 """A pacer sleep longer than this is announced first, so the fold is not held up by the wait."""
+MARKER_EVERY_S = 0.01
+"""Wall seconds between two rounds of markers in a paced stream (rows sent since, and the next
+row waits): bounds a trigger's wait for the other partitions' progress (issue #13: latency).
+Each round is one empty record per partition, so a slower trickle pays at most 100 rounds/s."""
 
 
 @dataclass(frozen=True)
@@ -60,14 +70,20 @@ def end_markers(run_id: str, partitions: int) -> list[ProgressMarker]:
 
 
 class MarkerCadence:
-    """When the next round of markers is due (rows sent since the last round, sleeps, forces)."""
+    """When the next round of markers is due (rows sent since the last round, sleeps, wall time
+    since the last round, forces)."""
 
     def __init__(self, every_rows: int = MARKER_EVERY_ROWS,
-                 before_sleep_s: float = MARKER_BEFORE_SLEEP_S) -> None:
+                 before_sleep_s: float = MARKER_BEFORE_SLEEP_S,
+                 every_s: float = MARKER_EVERY_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.every_rows = every_rows
         self.before_sleep_s = before_sleep_s
+        self.every_s = every_s
+        self._monotonic = monotonic
         self._rows = 0
         self._forced = False
+        self._last = monotonic()
 
     def row_sent(self) -> None:
         self._rows += 1
@@ -78,8 +94,12 @@ class MarkerCadence:
 
     def due(self, sleep_s: float) -> bool:
         """Whether markers go out before the next row, which will first sleep ``sleep_s``."""
-        return self._forced or self._rows >= self.every_rows or sleep_s > self.before_sleep_s
+        if self._forced or self._rows >= self.every_rows or sleep_s > self.before_sleep_s:
+            return True
+        return sleep_s > 0 and self._rows > 0 and \
+            self._monotonic() - self._last >= self.every_s
 
     def marked(self) -> None:
         self._rows = 0
         self._forced = False
+        self._last = self._monotonic()

@@ -92,3 +92,18 @@ async def test_pacer_delay_is_what_wait_until_due_sleeps() -> None:
     assert await pacer.wait_until_due(later) == 60.0
     assert pacer.delay(later) == 0.0
     assert Pacer(0, monotonic=clock.monotonic, sleep=clock.sleep).delay(later) == 0.0
+
+
+def test_a_paced_stream_marks_every_interval_of_wall_time_only_when_rows_went_out() -> None:
+    clock = _Clock()
+    cadence = MarkerCadence(every_rows=1_000, before_sleep_s=1.0, every_s=0.01,
+                            monotonic=clock.monotonic)
+    assert not cadence.due(0.002)  # nothing sent yet: nothing new to say
+    cadence.row_sent()
+    assert not cadence.due(0.002)  # sent, but the last round is not 10 ms old
+    clock.now += 0.01
+    assert not cadence.due(0.0)  # the next row goes at once: it speaks for its partition
+    assert cadence.due(0.002)  # it will wait: announce the progress first
+    cadence.marked()
+    clock.now += 0.05
+    assert not cadence.due(0.002)  # no row since the last round
