@@ -7,18 +7,50 @@ which would file other events' state under the wrong partition. :func:`as_curren
 context variable (only: never the stream's own ``current_event`` attribute, which
 ``take_events``' background buffering reads) at the event whose state comes next.
 faust-streaming 0.15.3 is pinned in pyproject.toml for this hook.
+
+A stage that takes a partition eagerly (on assignment, from a timer) writes its tables with no
+delivered event in hand: :func:`as_current_partition` makes a stand-in current, an object with
+``message.partition`` only, which is all faust reads there (the changelog send and the RocksDB
+store's partition lookup).
 """
 
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from faust import streams
 
-__all__ = ["as_current"]
+__all__ = ["as_current", "as_current_partition"]
 
 
 def as_current(event: Any) -> None:
     """Make ``event`` current for the table reads and writes that follow in this task."""
     streams._current_event.set(weakref.ref(event))
+
+
+@dataclass(frozen=True)
+class _Message:
+    partition: int
+
+
+@dataclass(frozen=True)
+class _PartitionEvent:
+    """Stands in for a delivered event of ``message.partition`` (see the module doc)."""
+
+    message: _Message
+
+
+_STAND_INS: dict[int, _PartitionEvent] = {}  # kept alive: faust holds only a weak reference
+
+
+def as_current_partition(partition: int, carrier: Any = None) -> None:
+    """Make ``carrier`` current, or, without one, a stand-in event of ``partition``."""
+    if carrier is not None:
+        as_current(carrier)
+        return
+    stand_in = _STAND_INS.get(partition)
+    if stand_in is None:
+        stand_in = _STAND_INS[partition] = _PartitionEvent(_Message(partition))
+    as_current(stand_in)
