@@ -40,7 +40,7 @@ from app.tables.wsp import WSP_CHECKPOINT_TABLE
 from app.wsp.checkpoint import WspCheckpoint, advance, checkpoint_key, resume_rows
 from app.wsp.framing import frame, ingress_record
 from app.wsp.merge import plan_rows
-from app.wsp.pacing import Pacer
+from app.wsp.pacing import pacer_for
 from app.wsp.progress import (
     MarkerCadence,
     ProgressMarker,
@@ -83,9 +83,10 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                     for o in plan.outputs}
         done = resume_rows(recorded, plan)
         # app.sleep returns early when the worker stops, so a paced stream never holds up a stop.
-        pacer = Pacer(policy.streaming.speedup, monotonic=time.monotonic, sleep=app.sleep)
+        pacer = pacer_for(policy.streaming.speedup, wiring.streaming.rows_per_s,
+                          monotonic=time.monotonic, sleep=app.sleep)
         pending: list[tuple[str, Any]] = []
-        cadence = MarkerCadence()
+        cadence = MarkerCadence(monotonic=time.monotonic)
         async with open_pack(parse_locator(view.world_locator), s3=s3) as reader:
             async for row in plan_rows(reader, plan, start_rows=done):
                 if cadence.due(pacer.delay(row.time_micros)):
@@ -93,6 +94,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                     markers.extend(await _send(progress_markers(plan.run_id, row.time_micros,
                                                                 ctx.partitions)))
                     cadence.marked()
+                due = pacer.due_at(row.time_micros)
                 await pacer.wait_until_due(row.time_micros)
                 if app.should_stop:
                     # Leave READY unacked, as a crash would: the next start resumes the run
@@ -100,9 +102,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                     log_event(logger, "wsp.run_paused", run_id=plan.run_id,
                               rows=sum(done.values()))
                     raise asyncio.CancelledError
-                if pacer.speedup:  # how far behind its paced plan WSP runs (0 when on time)
-                    WSP_LAG_SECONDS.labels(plan.run_id).set(
-                        max(0.0, time.monotonic() - pacer.due_at(row.time_micros)))
+                if pacer.paced:  # how far behind its paced plan WSP runs (0 when on time)
+                    WSP_LAG_SECONDS.labels(plan.run_id).set(max(0.0, time.monotonic() - due))
                 envelope = frame(row, plan.output(row.output_id), view,
                                  now_micros=_emission_micros)
                 key, value = ingress_record(envelope, precedence)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from app.profiles.loader import load_profile
-from app.runtime.demo import DEMO_STEPS, run_demo
+from app.runtime.demo import DEMO_RATE, DEMO_STEPS, run_demo
 from app.runtime.run_driver import DEFAULT_STALL_S, Steps
 from world_engine import WorldParams, generate_world
 from world_engine.errors import WorldPackExistsError
@@ -36,7 +36,8 @@ def _demo(args: argparse.Namespace) -> int:
     except WorldPackExistsError as exc:
         world = exc.locator
         steps.say(f"reusing the sealed {what} at {world}")
-    return run_demo(profile, args.profile, str(world), steps=steps, stall_s=args.stall_s)
+    return run_demo(profile, args.profile, str(world), steps=steps, stall_s=args.stall_s,
+                    rate=args.rate)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse
@@ -50,4 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--stall-s", type=float, default=DEFAULT_STALL_S,
                         help="stop waiting after this many seconds without progress "
                              f"(default {DEFAULT_STALL_S:.0f})")
+    parser.add_argument("--rate", type=float, default=DEMO_RATE,
+                        help=f"offered load, rows per second (default {DEMO_RATE:g}: below one "
+                             "worker's capacity, so the latency printed is the platform's; "
+                             "0 = the profile's pacing, full speed locally)")
     parser.set_defaults(func=_demo)

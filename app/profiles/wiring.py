@@ -18,6 +18,7 @@ __all__ = [
     "ExecutorWiring",
     "KafkaBroker",
     "SimulatedSwitchWiring",
+    "StreamingWiring",
     "TansuBroker",
     "Wiring",
     "WorkerWiring",
@@ -195,6 +196,19 @@ class HotPathWiring(BaseModel):
                     "newest one.")
 
 
+class StreamingWiring(BaseModel):
+    """WSP's offered load, when it is a constant rate rather than the policy's speedup."""
+
+    model_config = _Closed
+
+    rows_per_s: float = Field(
+        default=0, ge=0,
+        description="Rows per wall second, in event-time order (0 = pace by the policy's "
+                    "speedup). Timing, so wiring: it changes when rows are sent, never what is "
+                    "decided. A latency measurement wants a known, even rate; speedup follows "
+                    "the world's own daily curve.")
+
+
 class Wiring(BaseModel):
     """Every address and back end of one environment."""
 
@@ -209,6 +223,7 @@ class Wiring(BaseModel):
     executor: ExecutorWiring = SimulatedSwitchWiring()
     audit: AuditWiring = AuditWiring()
     hotpath: HotPathWiring = HotPathWiring()
+    streaming: StreamingWiring = StreamingWiring()
     ingest_api_key_env: str = Field(
         default="FP_INGEST_API_KEY",
         pattern=_ENV_NAME,

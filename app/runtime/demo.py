@@ -1,19 +1,27 @@
 """The main job behind ``make demo``: a small world end to end on the embedded broker.
 
 Start the embedded broker and one worker (all agents; its log in ``wiring.worker.log_dir``),
-then ``run_main_job``: SR, streaming at full speed through IG, the hot path, AL and DLA, waiting
-until the run drained (from the durable record), evaluation against the world's truth, summary
-and report; then stop everything it started and print how long each phase took. The worker is
-watched throughout: if it exits, the demo ends at once with its exit code and last error.
+then ``run_main_job``: SR, streaming through IG, the hot path, AL and DLA, waiting until the run
+drained (from the durable record), evaluation against the world's truth, summary and report;
+then stop everything it started and print how long each phase took. The worker is watched
+throughout: if it exits, the demo ends at once with its exit code and last error.
+
+The stream is paced at a constant offered load below one worker's capacity (``--rate``, rows
+per second; ``wiring.streaming.rows_per_s`` of a copy of the profile), so the latency the
+summary prints is the platform's own, not queueing behind a flood; the full-speed throughput
+is the bench's (``make bench``), which the demo quotes when it has been measured here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
-from app.profiles.loader import Profile
+import yaml
+
+from app.profiles.loader import Profile, load_profile
 from app.profiles.wiring import TansuBroker
 from app.runtime.bus_address import broker_epoch, embedded_broker
 from app.runtime.run_driver import (
@@ -26,10 +34,40 @@ from app.runtime.run_driver import (
 )
 from app.runtime.supervisor import WorkerProcess, WorkerWatch, describe_exit
 
-__all__ = ["DEMO_STEPS", "run_demo"]
+__all__ = ["DEMO_RATE", "DEMO_STEPS", "paced_profile", "run_demo"]
 
 DEMO_STEPS = 8
 """World, broker, worker, then the main job's five steps."""
+DEMO_RATE = 100.0
+"""Rows per second the demo offers: about a third of what one worker admits and decides on two
+cores (README, Performance), so what the summary's latency shows is the platform, not a queue."""
+BENCH_SUMMARY = Path(".cache/bench/end_to_end.json")
+
+
+def paced_profile(profile: Profile, rows_per_s: float) -> tuple[str, Profile]:
+    """A copy of ``profile`` whose WSP streams ``rows_per_s`` rows a second (its path under the
+    profile's ``.fp/`` and the loaded copy); wiring only, so every decision stays the same."""
+    if profile.source_path is None:
+        raise ValueError("a profile loaded from a file is needed to pace the demo")
+    body = yaml.safe_load(profile.source_path.read_text(encoding="utf-8"))
+    body.setdefault("wiring", {}).setdefault("streaming", {})["rows_per_s"] = rows_per_s
+    path = profile.resolve(".fp/demo/profile-paced.yaml")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+    return str(path), load_profile(str(path), base_dir=profile.base_dir)
+
+
+def _full_speed(profile: Profile) -> str:
+    """The bench's full-speed figure, when it was measured on this machine."""
+    path = profile.resolve(str(BENCH_SUMMARY))
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        one = summary["throughput"]["1"]
+        return (f"full speed: {one['e2e_decisions_per_s']:,} decisions/s end to end with one "
+                f"worker ({summary['facts']}; {path})")
+    except (OSError, ValueError, KeyError, TypeError):
+        return ("full speed: not measured here yet; `make bench` measures it "
+                "(bench/bench_end_to_end.py)")
 
 
 def _phases(result: MainJobResult | None, startup_s: float, total_s: float) -> str:
@@ -40,10 +78,12 @@ def _phases(result: MainJobResult | None, startup_s: float, total_s: float) -> s
 
 
 def run_demo(profile: Profile, profile_arg: str, world: str, *, steps: Steps,
-             log_dir: Path | None = None, stall_s: float = DEFAULT_STALL_S) -> int:
+             log_dir: Path | None = None, stall_s: float = DEFAULT_STALL_S,
+             rate: float = DEMO_RATE) -> int:
     """Run the main job on ``world`` (a sealed pack's locator); 0 when it drained.
 
-    The worker logs to ``log_dir`` (default: the profile's ``wiring.worker.log_dir``).
+    The worker logs to ``log_dir`` (default: the profile's ``wiring.worker.log_dir``). ``rate``
+    paces the stream (rows per second; 0 = the profile's own pacing, full speed locally).
 
     Raises:
         WorkerStartError: the worker exited or was not ready in time.
@@ -51,6 +91,8 @@ def run_demo(profile: Profile, profile_arg: str, world: str, *, steps: Steps,
     """
     started_broker = False
     t0 = time.monotonic()
+    if rate > 0:
+        profile_arg, profile = paced_profile(profile, rate)
     if isinstance(profile.wiring.broker, TansuBroker):
         broker = embedded_broker(profile)
         started_broker = broker.running() is None
@@ -79,4 +121,7 @@ def run_demo(profile: Profile, profile_arg: str, world: str, *, steps: Steps,
             embedded_broker(profile).down()
             print("; embedded broker stopped", end="")
         print("\n" + _phases(result, startup_s, time.monotonic() - t0))
+        if rate > 0 and result is not None:
+            print(f"offered load {rate:g} rows/s (paced, below capacity: the latency above is "
+                  f"the platform's); {_full_speed(profile)}")
     return 0 if code == 0 and result is not None and result.ok else 1

@@ -212,9 +212,10 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
     result.planned_rows = asyncio.run(_planned_rows(profile, outcome.ready.run_facts.object_key))
     again = " (an existing run: nothing new is streamed; use another --label)" \
         if outcome.reused else ""
-    speedup = profile.policy.streaming.speedup
+    speedup, rate = profile.policy.streaming.speedup, profile.wiring.streaming.rows_per_s
     steps.say(f"SR: run {outcome.run_id} READY{again}; {result.planned_rows:,} rows planned; "
-              + (f"streaming at {speedup:g}x event time" if speedup else
+              + (f"streaming at {rate:g} rows/s (offered load)" if rate else
+                 f"streaming at {speedup:g}x event time" if speedup else
                  "streaming at full speed (speedup 0)"))
     # A new run's segments all come after ``before``; a reused run's may be anywhere.
     follower, progress = asyncio.run(_follow(

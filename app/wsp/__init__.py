@@ -26,7 +26,15 @@ from app.wsp.errors import (
 )
 from app.wsp.framing import PRODUCER, NowMicros, RunContext, frame, ingress_record
 from app.wsp.merge import MergeKey, merge_batches, merge_key, plan_rows
-from app.wsp.pacing import Monotonic, Pacer, Sleep, check_speedup, wall_offset_seconds
+from app.wsp.pacing import (
+    Monotonic,
+    Pacer,
+    RatePacer,
+    Sleep,
+    check_speedup,
+    pacer_for,
+    wall_offset_seconds,
+)
 from app.wsp.progress import (
     MARKER_BEFORE_SLEEP_S,
     MARKER_EVERY_ROWS,
@@ -70,6 +78,7 @@ __all__ = [
     "PlannedFile",
     "PlannedOutput",
     "ProgressMarker",
+    "RatePacer",
     "RunContext",
     "Sleep",
     "SourceRow",
@@ -86,6 +95,7 @@ __all__ = [
     "load_part",
     "merge_batches",
     "merge_key",
+    "pacer_for",
     "plan_for",
     "plan_rows",
     "progress_markers",

@@ -7,6 +7,10 @@ minute. An event of world time ``t`` is due ``(t - t0) / speedup`` wall seconds 
 event (world time ``t0``) was paced. Late events (the producer fell behind) go at once: pacing
 never emits faster than that schedule and never sleeps to "catch up" backwards.
 
+:class:`RatePacer` paces by row count instead (``policy.streaming.rows_per_s``): row n is due
+n / rate wall seconds after the first, whatever its world time, for a known and even offered
+load.
+
 The clocks are injected (a monotonic clock in seconds and an async sleep), so tests drive time.
 After a restart the schedule re-anchors at the first event paced by the new process.
 """
@@ -18,7 +22,8 @@ from collections.abc import Awaitable, Callable
 
 from app.rails.errors import ContractError
 
-__all__ = ["Monotonic", "Pacer", "Sleep", "check_speedup", "wall_offset_seconds"]
+__all__ = ["Monotonic", "Pacer", "RatePacer", "Sleep", "check_speedup", "pacer_for",
+           "wall_offset_seconds"]
 
 Monotonic = Callable[[], float]
 """A monotonic clock in seconds (``time.monotonic`` or ``loop.time`` in production)."""
@@ -69,6 +74,11 @@ class Pacer:
         self._anchor_micros = first_event_micros
         self._anchor_wall: float | None = None
 
+    @property
+    def paced(self) -> bool:
+        """Whether it ever sleeps (speedup 0 never does)."""
+        return self.speedup > 0
+
     def due_at(self, event_time_micros: int) -> float:
         """Monotonic time at which the event is due (anchors the schedule on first use)."""
         if self._anchor_micros is None:
@@ -92,3 +102,47 @@ class Pacer:
             return 0.0
         await self._sleep(delay)
         return delay
+
+
+class RatePacer:
+    """Awaits row n's due time, ``n / rows_per_s`` after the first row (the same interface as
+    :class:`Pacer`; the world time passed in is not read)."""
+
+    def __init__(self, rows_per_s: float, *, monotonic: Monotonic, sleep: Sleep) -> None:
+        if not (math.isfinite(rows_per_s) and rows_per_s > 0):
+            raise ContractError(f"pacing: rows_per_s must be a finite number > 0, got "
+                                f"{rows_per_s!r}", reason_code="SPEEDUP_INVALID")
+        self.rows_per_s = float(rows_per_s)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._anchor_wall: float | None = None
+        self._rows = 0
+
+    paced = True
+
+    def due_at(self, event_time_micros: int) -> float:
+        """Monotonic time at which the next row is due (anchors the schedule on first use)."""
+        if self._anchor_wall is None:
+            self._anchor_wall = self._monotonic()
+        return self._anchor_wall + self._rows / self.rows_per_s
+
+    def delay(self, event_time_micros: int) -> float:
+        """Seconds :meth:`wait_until_due` would sleep now for the next row."""
+        return max(0.0, self.due_at(event_time_micros) - self._monotonic())
+
+    async def wait_until_due(self, event_time_micros: int) -> float:
+        """Sleep until the next row is due, and count it; returns the seconds slept."""
+        delay = self.delay(event_time_micros)
+        self._rows += 1
+        if delay <= 0:
+            return 0.0
+        await self._sleep(delay)
+        return delay
+
+
+def pacer_for(speedup: float, rows_per_s: float, *, monotonic: Monotonic,
+              sleep: Sleep) -> Pacer | RatePacer:
+    """The pacer a streaming policy asks for: a constant rate when ``rows_per_s`` > 0."""
+    if rows_per_s > 0:
+        return RatePacer(rows_per_s, monotonic=monotonic, sleep=sleep)
+    return Pacer(speedup, monotonic=monotonic, sleep=sleep)

@@ -18,7 +18,6 @@ pure (the clock is injected); the agent does the sends.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -73,10 +72,10 @@ class MarkerCadence:
     """When the next round of markers is due (rows sent since the last round, sleeps, wall time
     since the last round, forces)."""
 
-    def __init__(self, every_rows: int = MARKER_EVERY_ROWS,
+    def __init__(self, *, monotonic: Callable[[], float], every_rows: int = MARKER_EVERY_ROWS,
                  before_sleep_s: float = MARKER_BEFORE_SLEEP_S,
-                 every_s: float = MARKER_EVERY_S,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 every_s: float = MARKER_EVERY_S) -> None:
+        """``monotonic``: the wall clock (seconds) the time-based rounds are measured on."""
         self.every_rows = every_rows
         self.before_sleep_s = before_sleep_s
         self.every_s = every_s

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from app.rails.errors import ContractError
-from app.wsp.pacing import Pacer, wall_offset_seconds
+from app.wsp.pacing import Pacer, RatePacer, pacer_for, wall_offset_seconds
 
 HOUR_MICROS = 3_600_000_000
 T0 = 1_741_000_000_000_000  # a world time in March 2025
@@ -101,3 +101,24 @@ def test_an_invalid_speedup_is_refused(speedup: object) -> None:
     with pytest.raises(ContractError) as caught:
         Pacer(speedup, monotonic=lambda: 0.0, sleep=FakeClock().sleep)  # type: ignore[arg-type]
     assert caught.value.reason_code == "SPEEDUP_INVALID"
+
+
+async def test_a_rate_pacer_spaces_rows_evenly_whatever_their_world_time() -> None:
+    clock = FakeClock()
+    pacer = pacer_for(60, 100, monotonic=clock.monotonic, sleep=clock.sleep)
+    assert isinstance(pacer, RatePacer) and pacer.paced
+    for world in (T0, T0, T0 + 5 * HOUR_MICROS, T0 + 5 * HOUR_MICROS + 1):
+        await pacer.wait_until_due(world)
+    assert clock.sleeps == pytest.approx([0.01, 0.01, 0.01])  # row 0 at once, then 1/100 s each
+    clock.now += 1.0  # fell behind: the next rows go at once, no catching up backwards
+    assert await pacer.wait_until_due(T0) == 0.0
+    assert pacer.delay(T0) == 0.0
+
+
+def test_speedup_pacing_unless_a_rate_is_asked_for_and_a_bad_rate_is_refused() -> None:
+    clock = FakeClock()
+    assert isinstance(pacer_for(60, 0, monotonic=clock.monotonic, sleep=clock.sleep), Pacer)
+    assert not Pacer(0, monotonic=clock.monotonic, sleep=clock.sleep).paced
+    for bad in (math.inf, math.nan, -1.0):
+        with pytest.raises(ContractError):
+            RatePacer(bad, monotonic=clock.monotonic, sleep=clock.sleep)

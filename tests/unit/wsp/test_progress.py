@@ -52,7 +52,7 @@ def test_malformed_progress_is_none(raw: object) -> None:
 
 
 def test_cadence_every_n_rows() -> None:
-    cadence = MarkerCadence()
+    cadence = MarkerCadence(monotonic=lambda: 0.0)
     due = []
     for _ in range(3 * MARKER_EVERY_ROWS):
         if cadence.due(0.0):
@@ -63,7 +63,7 @@ def test_cadence_every_n_rows() -> None:
 
 
 def test_cadence_before_a_long_sleep_and_after_a_forced_round() -> None:
-    cadence = MarkerCadence(every_rows=1_000, before_sleep_s=0.05)
+    cadence = MarkerCadence(every_rows=1_000, before_sleep_s=0.05, monotonic=lambda: 0.0)
     assert not cadence.due(0.05)
     assert cadence.due(0.051)
     cadence.force()
