@@ -70,6 +70,7 @@ CACHE = Path(__file__).resolve().parents[1] / ".cache" / "bench" / "audit"
 FORMAT = 1  # of the cached decisions file
 
 # Phase -> names in app.dla.partition_log whose calls count toward it (those that exist).
+ENCODE_NAMES = ("encode_segment", "segment_bytes", "entry_line")
 INDEX_NAMES = ("decode_segment", "index_of", "encode_index", "index_of_entries")
 PHASES = ("parse", "fold", "encode", "index", "put")
 
@@ -165,8 +166,9 @@ class _Cpu:
 @contextmanager
 def _wrapped(cpu: _Cpu) -> Iterator[None]:
     """Patch the module-level names the fold and the flush call."""
-    patches: list[tuple[Any, str, Any]] = [(chains_module, "_parse", "parse"),
-                                           (partition_log_module, "encode_segment", "encode")]
+    patches: list[tuple[Any, str, Any]] = [(chains_module, "_parse", "parse")]
+    patches += [(partition_log_module, n, "encode") for n in ENCODE_NAMES
+                if hasattr(partition_log_module, n)]
     patches += [(partition_log_module, n, "index") for n in INDEX_NAMES
                 if hasattr(partition_log_module, n)]
     saved = [(mod, name, getattr(mod, name)) for mod, name, _ in patches]
@@ -226,8 +228,8 @@ async def _round(values: list[bytes], chains: int, root: Path) -> dict[str, Any]
     await again.restore(store, read_range)
     cpu.seconds["restore"] = time.process_time() - t0
     same = (again.next_offset == part.next_offset
-            and {k: v.latest_json for k, v in again.fold.audited.items()}
-            == {k: v.latest_json for k, v in part.fold.audited.items()})
+            and {k: v.latest for k, v in again.fold.audited.items()}
+            == {k: v.latest for k, v in part.fold.audited.items()})
     seg_digest, index_digest = hashlib.sha256(), hashlib.sha256()
     for prefix, digest in (("dla/segments", seg_digest), ("dla/index", index_digest)):
         for key in sorted(await store.list(prefix)):

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from app.dla.anomaly import AuditAnomaly, audit_anomaly
 from app.dla.chain_view import render_chain
-from app.dla.chains import ChainFold, Closed, FoldStep, OpenChain, audit_record_of
+from app.dla.chains import (
+    ChainFold,
+    Closed,
+    FoldStep,
+    OpenChain,
+    audit_line_of,
+    audit_record_of,
+)
 from app.dla.errors import AuditRestoreError, MalformedAuditIdError, SegmentUnreadableError
-from app.dla.index import IdKind, SegmentIndex, encode_index, index_of
+from app.dla.index import IdKind, SegmentIndex, encode_index, index_of, index_of_entries
 from app.dla.lookup import (
     ID_KINDS,
     AuditIndex,
@@ -32,8 +39,10 @@ from app.dla.segments import (
     SegmentHeader,
     decode_segment,
     encode_segment,
+    entry_line,
     index_key_of,
     list_segments,
+    segment_bytes,
     segment_key,
 )
 
@@ -61,17 +70,21 @@ __all__ = [
     "SegmentIndex",
     "SegmentUnreadableError",
     "audit_anomaly",
+    "audit_line_of",
     "audit_record_of",
     "decode_segment",
     "encode_index",
     "encode_segment",
+    "entry_line",
     "index_key_of",
     "index_of",
+    "index_of_entries",
     "is_hex64",
     "latest_first",
     "list_segments",
     "read_audit_anomalies",
     "read_audit_records",
     "render_chain",
+    "segment_bytes",
     "segment_key",
 ]

@@ -17,6 +17,7 @@ byte, which is what lets a restart continue a segment log exactly (``app.dla.par
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,23 +27,32 @@ from pydantic import ValidationError
 from app.dla.anomaly import AuditAnomaly, audit_anomaly
 from app.rails.action import ActionOutcome, outcome_id_of
 from app.rails.audit import AuditDecision, AuditIntent, AuditRecord
+from app.rails.canonical_json import canonical_dumps
 from app.rails.decision import DecisionRecord
-from app.rails.ids import make_id
+from app.rails.decision_view import DecisionView
 from app.rails.pins import ContextPins
 from app.rails.reason_codes import ReasonCode
 from app.rails.receipts import EbRef
 
-__all__ = ["ChainFold", "Closed", "FoldStep", "OpenChain", "audit_record_of"]
+__all__ = ["ChainFold", "Closed", "FoldStep", "OpenChain", "audit_line_of", "audit_record_of"]
 
-_Parsed = DecisionRecord | ActionOutcome | AuditAnomaly
+_Parsed = tuple[DecisionView, bytes] | ActionOutcome | AuditAnomaly
+# The platform writes canonical JSON (sorted, compact), so its records carry these verbatim;
+# they only pick the fast decoder, whose model checks record_type itself.
+_DECISION_TAG = b'"record_type":"decision"'
+_OUTCOME_TAG = b'"record_type":"action_outcome"'
 
 
 @dataclass(frozen=True)
 class Closed:
-    """An audit record the fold produced, with its decision's bus timestamp (metrics only)."""
+    """An audit record the fold produced, with its decision's bus timestamp (metrics only).
+
+    ``line`` is the record's canonical JSON (its segment line), made once with its ``audit_id``.
+    """
 
     record: AuditRecord
     decision_published_s: float | None
+    line: bytes
 
     @property
     def superseding(self) -> bool:
@@ -58,9 +68,14 @@ class FoldStep:
 
 @dataclass
 class OpenChain:
-    """A decision waiting for outcomes; ``applied`` lists every rtdl offset folded into it."""
+    """A decision waiting for outcomes; ``applied`` lists every rtdl offset folded into it.
 
-    decision: DecisionRecord
+    ``raw`` is the decision's bytes as read: a redelivery is recognised by them, and a second
+    record that differs in bytes is compared in full (the view skips the snapshot's contents).
+    """
+
+    decision: DecisionView
+    raw: bytes
     decision_ref: EbRef
     decision_published_s: float | None
     filled: dict[str, tuple[ActionOutcome, EbRef]] = field(default_factory=dict)
@@ -85,20 +100,23 @@ class _Audited:
     earlier: set[bytes] = field(default_factory=set)
 
     @classmethod
-    def of(cls, record: AuditRecord) -> _Audited:
-        return cls(record.audit_id, record.model_dump_json().encode())
+    def of(cls, record: AuditRecord, line: bytes | None = None) -> _Audited:
+        return cls(record.audit_id, record.model_dump_json().encode() if line is None else line)
 
     @property
     def latest(self) -> AuditRecord:
         return AuditRecord.model_validate_json(self.latest_json)
 
-    def replace(self, record: AuditRecord) -> None:
+    def replace(self, record: AuditRecord, line: bytes | None = None) -> None:
         self.earlier.update(_version_key(i) for i in self.latest.intents)
-        self.audit_id, self.latest_json = record.audit_id, record.model_dump_json().encode()
+        self.audit_id = record.audit_id
+        self.latest_json = record.model_dump_json().encode() if line is None else line
 
 
 def _audit_intent(outcome: ActionOutcome, ref: EbRef) -> AuditIntent:
-    return AuditIntent(
+    # model_construct: every value comes from a validated outcome, with the very field types
+    # AuditIntent declares (validating them again is most of the cost of building one).
+    return AuditIntent.model_construct(
         action_id=outcome.action_id, action_type=outcome.action_type,
         outcome_id=outcome.outcome_id, status=outcome.status, reason_codes=outcome.reason_codes,
         attempts=len(outcome.attempts), side_effect_ref=outcome.side_effect_ref,
@@ -110,8 +128,9 @@ def _version_key(intent: AuditIntent) -> bytes:
     return intent.model_dump_json(exclude={"outcome_ref"}).encode()
 
 
-def _audit_decision(decision: DecisionRecord, ref: EbRef) -> AuditDecision:
-    return AuditDecision(
+def _audit_decision(decision: DecisionView, ref: EbRef) -> AuditDecision:
+    # model_construct: as in _audit_intent, from a validated decision (view).
+    return AuditDecision.model_construct(
         decision_ref=ref, trigger_event_id=decision.trigger.event_id,
         trigger_ref=decision.trigger.eb_ref, trigger_ts_utc=decision.trigger.ts_utc,
         outcome=decision.outcome, reason_codes=decision.reason_codes, score=decision.score,
@@ -124,6 +143,16 @@ def audit_record_of(decision_id: str, pins: ContextPins, decision: AuditDecision
                     intents: Iterable[AuditIntent], *, supersedes: str | None = None,
                     correction_reasons: tuple[str, ...] = ()) -> AuditRecord:
     """The record with ``audit_id`` = H(decision_id, every other field): same chain, same id."""
+    return audit_line_of(decision_id, pins, decision, intents, supersedes=supersedes,
+                         correction_reasons=correction_reasons)[0]
+
+
+def audit_line_of(decision_id: str, pins: ContextPins, decision: AuditDecision,
+                  intents: Iterable[AuditIntent], *, supersedes: str | None = None,
+                  correction_reasons: tuple[str, ...] = ()) -> tuple[AuditRecord, bytes]:
+    """:func:`audit_record_of` and the record's canonical JSON (its segment line), from one
+    serialisation: the line is the hashed content with ``audit_id`` added, and ``audit_id``
+    sorts first among the keys, so both come from the same canonical bytes."""
     intents = tuple(intents)
     content = {
         "record_type": "audit_record", "schema_version": "v1", "decision_id": decision_id,
@@ -132,10 +161,17 @@ def audit_record_of(decision_id: str, pins: ContextPins, decision: AuditDecision
         "intents": [i.model_dump(mode="json") for i in intents],
         "supersedes": supersedes, "correction_reasons": list(correction_reasons),
     }
+    body = canonical_dumps(content)
+    # make_id("audit_record", decision_id, content): sha256 of canonical_dumps([tag, *parts]),
+    # i.e. of these bytes (a tag and a hex id are plain JSON strings; compact separators).
+    audit_id = hashlib.sha256(b'["audit_record",' + orjson.dumps(decision_id) + b"," + body
+                              + b"]").hexdigest()
+    line = b'{"audit_id":"' + audit_id.encode() + b'",' + body[1:]
     # Built from the validated parts (pydantic does not re-validate model instances).
-    return AuditRecord(audit_id=make_id("audit_record", decision_id, content),
-                       decision_id=decision_id, pins=pins, decision=decision, intents=intents,
-                       supersedes=supersedes, correction_reasons=correction_reasons)
+    record = AuditRecord(audit_id=audit_id, decision_id=decision_id, pins=pins,
+                         decision=decision, intents=intents, supersedes=supersedes,
+                         correction_reasons=correction_reasons)
+    return record, line
 
 
 class ChainFold:
@@ -154,8 +190,8 @@ class ChainFold:
         parsed = _parse(raw, ref)
         if isinstance(parsed, AuditAnomaly):
             step.entries.append(parsed)
-        elif isinstance(parsed, DecisionRecord):
-            self._decision(parsed, ref, published_s, step)
+        elif isinstance(parsed, tuple):
+            self._decision(*parsed, ref, published_s, step)
         else:
             self._outcome(parsed, ref, step)
         return step
@@ -168,24 +204,41 @@ class ChainFold:
         elif known.audit_id != record.audit_id:
             known.replace(record)
 
-    def _decision(self, decision: DecisionRecord, ref: EbRef, published_s: float | None,
-                  step: FoldStep) -> None:
+    def _decision(self, decision: DecisionView, raw: bytes, ref: EbRef,
+                  published_s: float | None, step: FoldStep) -> None:
         did = decision.decision_id
         if did in self.open or did in self.audited:
-            if not self._same_decision(decision, did):
+            same = self._same_decision(decision, raw, did, ref)
+            if isinstance(same, AuditAnomaly):
+                step.entries.append(same)
+            elif not same:
                 step.entries.append(audit_anomaly(
                     ReasonCode.DECISION_CONFLICT, ref, "a second, different decision record "
                     "under this decision_id; the first one is audited", decision_id=did))
             return  # the same decision again (redelivery): its chain is already open or closed
-        chain = OpenChain(decision, ref, published_s)
+        chain = OpenChain(decision, raw, ref, published_s)
         self.open[did] = chain
         if chain.complete:
             self._close(chain, step)
 
-    def _same_decision(self, decision: DecisionRecord, did: str) -> bool:
+    def _same_decision(self, decision: DecisionView, raw: bytes, did: str,
+                       ref: EbRef) -> bool | AuditAnomaly:
+        """Whether a second record under ``did`` is the first one again.
+
+        For an open chain that is equality of the whole records: the same bytes (a redelivery),
+        else both read with the full model (rare), whose refusal is the anomaly it always was.
+        """
         chain = self.open.get(did)
         if chain is not None:
-            return chain.decision == decision
+            if raw == chain.raw:
+                return True
+            full = _parse_full(raw, ref)
+            if isinstance(full, AuditAnomaly):
+                return full
+            if not isinstance(full, tuple):  # unreachable: the view read it as a decision
+                return False
+            first = _parse_full(chain.raw, chain.decision_ref)
+            return isinstance(first, tuple) and first[1] == full[1]
         latest = self.audited[did].latest
         return _audit_decision(decision, latest.decision.decision_ref) == latest.decision
 
@@ -210,10 +263,10 @@ class ChainFold:
             return
         held = [chain.filled[outcome.action_id]] if outcome.action_id in chain.filled else []
         held += [(o, r) for o, r in chain.corrections if o.action_id == outcome.action_id]
-        key = _version_key(_audit_intent(outcome, ref))
-        if any(_version_key(_audit_intent(o, r)) == key for o, r in held):
-            return  # a repeat of an outcome the chain holds
         if held:
+            key = _version_key(_audit_intent(outcome, ref))
+            if any(_version_key(_audit_intent(o, r)) == key for o, r in held):
+                return  # a repeat of an outcome the chain holds
             chain.corrections.append((outcome, ref))
         else:
             chain.filled[outcome.action_id] = (outcome, ref)
@@ -226,11 +279,11 @@ class ChainFold:
         by_action = {a: _audit_intent(o, r) for a, (o, r) in chain.filled.items()}
         # dict.fromkeys: intent order, each action once (a repeated intent is one action)
         intents = [by_action[a] for a in dict.fromkeys(i.action_id for i in decision.intents)]
-        record = audit_record_of(decision.decision_id, decision.pins,
-                                 _audit_decision(decision, chain.decision_ref), intents)
+        record, line = audit_line_of(decision.decision_id, decision.pins,
+                                     _audit_decision(decision, chain.decision_ref), intents)
         del self.open[decision.decision_id]
-        self.audited[decision.decision_id] = _Audited.of(record)
-        step.entries.append(Closed(record, chain.decision_published_s))
+        self.audited[decision.decision_id] = _Audited.of(record, line)
+        step.entries.append(Closed(record, chain.decision_published_s, line))
         for outcome, ref in chain.corrections:
             self._correct(decision.decision_id, outcome, ref, step, chain.decision_published_s)
 
@@ -244,16 +297,44 @@ class ChainFold:
         current = next(i for i in latest.intents if i.action_id == outcome.action_id)
         if key == _version_key(current) or key in audited.earlier:
             return
-        record = audit_record_of(
+        record, line = audit_line_of(
             did, latest.pins, latest.decision,
             [new if i.action_id == outcome.action_id else i for i in latest.intents],
             supersedes=latest.audit_id, correction_reasons=(ReasonCode.OUTCOME_CONFLICT.value,))
-        audited.replace(record)
-        step.entries.append(Closed(record, published_s))
+        audited.replace(record, line)
+        step.entries.append(Closed(record, published_s, line))
 
 
 def _parse(raw: bytes, ref: EbRef) -> _Parsed:
-    """A decision, an outcome, or a RECORD_UNREADABLE anomaly (never an exception)."""
+    """A decision (as a view, with its bytes), an outcome, or a RECORD_UNREADABLE anomaly
+    (never an exception).
+
+    The platform's own records take the fast decoder: pydantic-core parses the bytes and
+    validates only what DLA reads (:class:`DecisionView`, the whole small outcome). Whatever it
+    refuses is read again by :func:`_parse_full`, so a refused record gets the very anomaly it
+    always got.
+    """
+    try:
+        if _DECISION_TAG in raw:
+            return DecisionView.model_validate_json(raw), raw
+        if _OUTCOME_TAG in raw:
+            return _checked(ActionOutcome.model_validate_json(raw), ref)
+    except ValidationError:
+        pass
+    full = _parse_full(raw, ref)
+    return (full[0], raw) if isinstance(full, tuple) else full
+
+
+def _checked(outcome: ActionOutcome, ref: EbRef) -> ActionOutcome | AuditAnomaly:
+    if outcome.outcome_id != outcome_id_of(outcome.action_id):
+        return audit_anomaly(ReasonCode.RECORD_UNREADABLE, ref, "outcome_id is not H(action_id)",
+                             decision_id=outcome.decision_id, action_id=outcome.action_id)
+    return outcome
+
+
+def _parse_full(raw: bytes, ref: EbRef) -> tuple[DecisionView, DecisionRecord] | ActionOutcome \
+        | AuditAnomaly:
+    """The full decoder: every field of a decision validated (:class:`DecisionRecord`)."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -261,14 +342,10 @@ def _parse(raw: bytes, ref: EbRef) -> _Parsed:
     kind = body.get("record_type") if isinstance(body, dict) else None
     try:
         if kind == "decision":
-            return DecisionRecord.model_validate(body)
+            full = DecisionRecord.model_validate(body)
+            return DecisionView.model_validate(body), full
         if kind == "action_outcome":
-            outcome = ActionOutcome.model_validate(body)
-            if outcome.outcome_id != outcome_id_of(outcome.action_id):
-                return audit_anomaly(ReasonCode.RECORD_UNREADABLE, ref,
-                                     "outcome_id is not H(action_id)",
-                                     decision_id=outcome.decision_id, action_id=outcome.action_id)
-            return outcome
+            return _checked(ActionOutcome.model_validate(body), ref)
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
         return audit_anomaly(ReasonCode.RECORD_UNREADABLE, ref,

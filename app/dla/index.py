@@ -7,15 +7,16 @@ segment and a rebuilt one is byte-identical (create-only ``put`` accepts it as a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from app.dla.segments import Segment
-from app.rails.audit import AuditRecord
+from app.rails.audit import AuditAnomaly, AuditRecord
 from app.rails.canonical_json import canonical_dumps
 
-__all__ = ["IdKind", "SegmentIndex", "encode_index", "index_of"]
+__all__ = ["IdKind", "SegmentIndex", "encode_index", "index_of", "index_of_entries"]
 
 IdKind = Literal["decision", "event", "action"]
 
@@ -38,9 +39,15 @@ class SegmentIndex(BaseModel):
 
 
 def index_of(segment: Segment) -> SegmentIndex:
+    return index_of_entries(segment.key, segment.entries)
+
+
+def index_of_entries(key: str, entries: Iterable[AuditRecord | AuditAnomaly]) -> SegmentIndex:
+    """The index of the segment ``key`` holding ``entries`` (in line order): a flush indexes
+    the entries it has just written without reading the segment back."""
     maps: dict[IdKind, dict[str, list[int]]] = {"decision": {}, "event": {}, "action": {}}
     anomalies: list[int] = []
-    for line, entry in enumerate(segment.entries, start=1):
+    for line, entry in enumerate(entries, start=1):
         if not isinstance(entry, AuditRecord):
             anomalies.append(line)
             continue
@@ -48,7 +55,8 @@ def index_of(segment: Segment) -> SegmentIndex:
         maps["event"].setdefault(entry.decision.trigger_event_id, []).append(line)
         for intent in entry.intents:
             maps["action"].setdefault(intent.action_id, []).append(line)
-    return SegmentIndex(segment=segment.key, anomalies=anomalies, **maps)
+    return SegmentIndex(segment=key, anomalies=anomalies, decision=maps["decision"],
+                        event=maps["event"], action=maps["action"])
 
 
 def encode_index(index: SegmentIndex) -> bytes:

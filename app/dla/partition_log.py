@@ -17,16 +17,17 @@ from dataclasses import dataclass
 from app.dla.anomaly import AuditAnomaly
 from app.dla.chains import ChainFold, Closed
 from app.dla.errors import AuditRestoreError
-from app.dla.index import encode_index, index_of
+from app.dla.index import encode_index, index_of, index_of_entries
 from app.dla.segments import (
     INDEX_PREFIX,
     OpenChainRef,
     Segment,
     SegmentHeader,
     decode_segment,
-    encode_segment,
+    entry_line,
     index_key_of,
     list_segments,
+    segment_bytes,
     segment_key,
 )
 from app.objectstore.base import ObjectStore
@@ -103,9 +104,12 @@ class AuditPartition:
             anomalies=sum(isinstance(e, AuditAnomaly) for e in entries),
             applied_at_utc=applied_at_utc)
         key = segment_key(self.log_id, self.partition, self.first_offset, self.next_offset)
-        data = encode_segment(header, entries)
+        # The fold made each audit record's line already (with its audit_id, from one
+        # serialisation); the index comes from the entries in hand, not from reading back.
+        data = segment_bytes(header, [e.line if isinstance(e, Closed) else entry_line(e)
+                                      for e in self.pending])
         await store.put(key, data)
-        await store.put(index_key_of(key), encode_index(index_of(decode_segment(key, data))))
+        await store.put(index_key_of(key), encode_index(index_of_entries(key, entries)))
         flushed = Flushed(key, header,
                           tuple(e for e in self.pending if isinstance(e, Closed)),
                           tuple(e for e in self.pending if isinstance(e, AuditAnomaly)))

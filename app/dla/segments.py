@@ -40,8 +40,10 @@ __all__ = [
     "SegmentHeader",
     "decode_segment",
     "encode_segment",
+    "entry_line",
     "index_key_of",
     "list_segments",
+    "segment_bytes",
     "segment_key",
 ]
 
@@ -100,8 +102,18 @@ def index_key_of(segment: str) -> str:
 
 
 def encode_segment(header: SegmentHeader, entries: list[Entry]) -> bytes:
-    lines = [header.model_dump(mode="json"), *(e.model_dump(mode="json") for e in entries)]
-    return b"\n".join(canonical_dumps(line) for line in lines) + b"\n"
+    return segment_bytes(header, [entry_line(e) for e in entries])
+
+
+def entry_line(entry: Entry) -> bytes:
+    """An entry's segment line: its canonical JSON (no newline)."""
+    return canonical_dumps(entry.model_dump(mode="json"))
+
+
+def segment_bytes(header: SegmentHeader, lines: list[bytes]) -> bytes:
+    """The segment: the header's line, then the entries' lines (:func:`entry_line`, or the
+    same bytes made earlier, e.g. by the fold), each ended by a newline."""
+    return b"\n".join([canonical_dumps(header.model_dump(mode="json")), *lines]) + b"\n"
 
 
 def decode_segment(key: str, data: bytes) -> Segment:
