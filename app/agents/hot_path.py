@@ -45,7 +45,7 @@ from app.ig.run_directory import RunDirectory
 from app.objectstore.config import open_object_store
 from app.rails.anomaly import hot_path_anomaly
 from app.rails.canonical_json import canonical_dumps
-from app.rails.decision import DecisionOutcome
+from app.rails.decision import DecisionOutcome, encode_decision
 from app.rails.reason_codes import ReasonCode
 from app.rails.receipts import EbRef
 from app.rails.watermark import is_watermark_record
@@ -221,7 +221,7 @@ class _Stage(StageLogic[_Lane]):
 
     async def _emit(self, result: StepResult, partition: int) -> Any:
         if result.decision is not None:
-            body = canonical_dumps(result.decision.model_dump(mode="json"))
+            body = encode_decision(result.decision)
             key = result.decision.pins.run_id.encode()
             return await publish(self.app, self.rtdl, key, body, partition=partition)
         assert result.anomaly is not None

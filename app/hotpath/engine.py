@@ -45,6 +45,7 @@ from app.ofp.snapshot import build_snapshot
 from app.rails.anomaly import HotPathAnomaly, hot_path_anomaly
 from app.rails.decision import DecisionOutcome, DecisionRecord, FeatureSnapshot, TriggerRef
 from app.rails.payloads import AuthRequestV1
+from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.reason_codes import ReasonCode
@@ -194,10 +195,16 @@ class HotPath:
             if item.late:  # not every event before it was applied: say so, never decide less
                 snapshot = _incomplete(snapshot)
                 reasons = (*reasons, LATE_TRIGGER)
+            # Pins and trigger ref are copied from the envelope parse_traffic validated (and
+            # the caller's EbRef): construct them, do not validate the same strings again.
             record = decide(DecideInputs(
-                pins=envelope.pins(),
-                trigger=TriggerRef(event_id=envelope.event_id, event_type=envelope.event_type,
-                                   ts_utc=envelope.ts_utc, eb_ref=ref),
+                pins=ContextPins.model_construct(
+                    manifest_fingerprint=envelope.manifest_fingerprint,
+                    parameter_hash=envelope.parameter_hash, scenario_id=envelope.scenario_id,
+                    run_id=envelope.run_id),
+                trigger=TriggerRef.model_construct(
+                    event_id=envelope.event_id, event_type=envelope.event_type,
+                    ts_utc=envelope.ts_utc, eb_ref=ref),
                 subject={"card_id": payload.card_id, "account_id": payload.account_id,
                          "merchant_id": payload.merchant_id, "flow_id": payload.flow_id},
                 snapshot=snapshot, posture=posture, posture_reasons=reasons,

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
+from app.rails.canonical_json import canonical_dumps
 from app.rails.digests import Digest
 from app.rails.envelope import EventType
 from app.rails.ids import Hex64, make_id
@@ -37,6 +38,7 @@ __all__ = [
     "FeatureSnapshot",
     "FeatureValue",
     "TriggerRef",
+    "encode_decision",
     "snapshot_hash_of",
 ]
 
@@ -60,7 +62,11 @@ class DecisionOutcome(StrEnum):
     @property
     def friction(self) -> int:
         """0 (APPROVE) .. 3 (DECLINE): a guardrail may only raise it."""
-        return list(DecisionOutcome).index(self)
+        return _FRICTION[self]
+
+
+_FRICTION: dict[DecisionOutcome, int] = {o: i for i, o in enumerate(DecisionOutcome)}
+"""Declaration order is friction order (looked up per guardrail and decision: no list per call)."""
 
 
 class ActionType(StrEnum):
@@ -163,3 +169,23 @@ class DecisionRecord(BaseModel):
     snapshot: FeatureSnapshot
     policy_rev: PolicyRev
     intents: tuple[ActionIntent, ...]
+
+
+_PLAIN_VALUE_TYPES = frozenset((int, float, bool, type(None)))
+_STR_TYPE = frozenset((str,))
+_WITHOUT_VALUES = {"snapshot": {"values"}}
+
+
+def encode_decision(record: DecisionRecord) -> bytes:
+    """The record's bytes on rtdl: ``canonical_dumps(record.model_dump(mode="json"))``, byte for
+    byte, without pydantic serialising the snapshot's ~150 values one union at a time (the
+    largest part of a record). Values of exact plain types are their own JSON form, so they go
+    in as they are (``canonical_dumps`` still checks them); anything else takes the full dump.
+    """
+    values = record.snapshot.values
+    if not (_PLAIN_VALUE_TYPES.issuperset(map(type, values.values()))
+            and _STR_TYPE.issuperset(map(type, values))):
+        return canonical_dumps(record.model_dump(mode="json"))
+    body = record.model_dump(mode="json", exclude=_WITHOUT_VALUES)
+    body["snapshot"]["values"] = values
+    return canonical_dumps(body)
