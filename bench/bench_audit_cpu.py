@@ -71,7 +71,8 @@ FORMAT = 1  # of the cached decisions file
 
 # Phase -> names in app.dla.partition_log whose calls count toward it (those that exist).
 ENCODE_NAMES = ("encode_segment", "segment_bytes", "entry_line")
-INDEX_NAMES = ("decode_segment", "index_of", "encode_index", "index_of_entries")
+INDEX_NAMES = ("decode_segment", "index_of", "encode_index", "index_of_entries",
+               "index_of_keys", "index_bytes")
 PHASES = ("parse", "fold", "encode", "index", "put")
 
 

@@ -15,12 +15,13 @@ from app.dla.chains import (
     ChainFold,
     Closed,
     FoldStep,
+    IndexKeys,
     OpenChain,
     audit_line_of,
     audit_record_of,
 )
 from app.dla.errors import AuditRestoreError, MalformedAuditIdError, SegmentUnreadableError
-from app.dla.index import IdKind, SegmentIndex, encode_index, index_of, index_of_entries
+from app.dla.index import IdKind, SegmentIndex, encode_index, index_bytes, index_of, index_of_keys
 from app.dla.lookup import (
     ID_KINDS,
     AuditIndex,
@@ -59,6 +60,7 @@ __all__ = [
     "Flushed",
     "FoldStep",
     "IdKind",
+    "IndexKeys",
     "LogRecord",
     "Lookup",
     "MalformedAuditIdError",
@@ -76,9 +78,10 @@ __all__ = [
     "encode_index",
     "encode_segment",
     "entry_line",
+    "index_bytes",
     "index_key_of",
     "index_of",
-    "index_of_entries",
+    "index_of_keys",
     "is_hex64",
     "latest_first",
     "list_segments",

@@ -20,9 +20,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.dla.anomaly import AuditAnomaly, audit_anomaly
 from app.rails.action import ActionOutcome, outcome_id_of
@@ -34,7 +36,8 @@ from app.rails.pins import ContextPins
 from app.rails.reason_codes import ReasonCode
 from app.rails.receipts import EbRef
 
-__all__ = ["ChainFold", "Closed", "FoldStep", "OpenChain", "audit_line_of", "audit_record_of"]
+__all__ = ["ChainFold", "Closed", "FoldStep", "IndexKeys", "OpenChain", "audit_line_of",
+           "audit_record_of"]
 
 _Parsed = tuple[DecisionView, bytes] | ActionOutcome | AuditAnomaly
 # The platform writes canonical JSON (sorted, compact), so its records carry these verbatim;
@@ -43,20 +46,36 @@ _DECISION_TAG = b'"record_type":"decision"'
 _OUTCOME_TAG = b'"record_type":"action_outcome"'
 
 
+IndexKeys = tuple[str, str, tuple[str, ...]]
+"""What a segment index needs of an audit record: decision id, trigger event id, action ids."""
+
+
 @dataclass(frozen=True)
 class Closed:
     """An audit record the fold produced, with its decision's bus timestamp (metrics only).
 
-    ``line`` is the record's canonical JSON (its segment line), made once with its ``audit_id``.
+    ``line`` is the record's canonical JSON (its segment line), made once with its
+    ``audit_id``; the flush writes it and indexes ``keys``, so the :class:`AuditRecord` model is
+    only built when someone reads :attr:`record`.
     """
 
-    record: AuditRecord
-    decision_published_s: float | None
     line: bytes
+    decision_published_s: float | None
+    superseding: bool
+    keys: IndexKeys
 
-    @property
-    def superseding(self) -> bool:
-        return self.record.supersedes is not None
+    @classmethod
+    def of(cls, record: AuditRecord, line: bytes, published_s: float | None) -> Closed:
+        return cls(line, published_s, record.supersedes is not None, _keys(record))
+
+    @cached_property
+    def record(self) -> AuditRecord:
+        return AuditRecord.model_validate_json(self.line)
+
+
+def _keys(record: AuditRecord) -> IndexKeys:
+    return (record.decision_id, record.decision.trigger_event_id,
+            tuple(i.action_id for i in record.intents))
 
 
 @dataclass
@@ -100,8 +119,8 @@ class _Audited:
     earlier: set[bytes] = field(default_factory=set)
 
     @classmethod
-    def of(cls, record: AuditRecord, line: bytes | None = None) -> _Audited:
-        return cls(record.audit_id, record.model_dump_json().encode() if line is None else line)
+    def of(cls, record: AuditRecord) -> _Audited:
+        return cls(record.audit_id, record.model_dump_json().encode())
 
     @property
     def latest(self) -> AuditRecord:
@@ -147,6 +166,62 @@ def audit_record_of(decision_id: str, pins: ContextPins, decision: AuditDecision
                          correction_reasons=correction_reasons)[0]
 
 
+def _line_of(decision_id: str, content: dict[str, Any]) -> tuple[str, bytes]:
+    """``audit_id`` and the segment line of an audit record's content (all but its id), from
+    one serialisation: ``audit_id`` sorts first among the keys, so the line is the hashed
+    content with the id put in front."""
+    body = canonical_dumps(content)
+    # make_id("audit_record", decision_id, content): sha256 of canonical_dumps([tag, *parts]),
+    # i.e. of these bytes (a tag and a hex id are plain JSON strings; compact separators).
+    audit_id = hashlib.sha256(b'["audit_record",' + orjson.dumps(decision_id) + b"," + body
+                              + b"]").hexdigest()
+    return audit_id, b'{"audit_id":"' + audit_id.encode() + b'",' + body[1:]
+
+
+_SMALL_JSON: dict[BaseModel, dict[str, Any]] = {}
+_SMALL_JSON_MAX = 256
+
+
+def _small_json(model: BaseModel) -> dict[str, Any]:
+    """``model_dump(mode="json")`` of a frozen model that repeats from record to record (pins,
+    policy revisions, bundle refs), remembered by value; callers only read the dict."""
+    found = _SMALL_JSON.get(model)
+    if found is None:
+        if len(_SMALL_JSON) >= _SMALL_JSON_MAX:
+            _SMALL_JSON.clear()
+        found = _SMALL_JSON[model] = model.model_dump(mode="json")
+    return found
+
+
+def _ref_json(ref: EbRef) -> dict[str, Any]:
+    return {"topic": ref.topic, "partition": ref.partition, "offset": ref.offset}
+
+
+def _decision_json(decision: DecisionView, ref: EbRef) -> dict[str, Any]:
+    """``_audit_decision(decision, ref).model_dump(mode="json")``, without building the model
+    (a test and the bench's digest pin the equality: segments decode and re-encode the same)."""
+    trigger = decision.trigger
+    return {
+        "decision_ref": _ref_json(ref), "trigger_event_id": trigger.event_id,
+        "trigger_ref": _ref_json(trigger.eb_ref), "trigger_ts_utc": trigger.ts_utc,
+        "outcome": decision.outcome.value, "reason_codes": list(decision.reason_codes),
+        "score": decision.score, "posture": decision.posture.value,
+        "bundle": None if decision.bundle is None else _small_json(decision.bundle),
+        "snapshot_hash": decision.snapshot.snapshot_hash,
+        "graph_version": decision.snapshot.graph_version,
+        "policy_rev": _small_json(decision.policy_rev)}
+
+
+def _intent_json(outcome: ActionOutcome, ref: EbRef) -> dict[str, Any]:
+    """``_audit_intent(outcome, ref).model_dump(mode="json")``, as :func:`_decision_json`."""
+    return {
+        "action_id": outcome.action_id, "action_type": outcome.action_type.value,
+        "outcome_id": outcome.outcome_id, "status": outcome.status.value,
+        "reason_codes": list(outcome.reason_codes), "attempts": len(outcome.attempts),
+        "side_effect_ref": outcome.side_effect_ref, "outcome_ref": _ref_json(ref),
+        "outcome_policy_rev": _small_json(outcome.policy_rev)}
+
+
 def audit_line_of(decision_id: str, pins: ContextPins, decision: AuditDecision,
                   intents: Iterable[AuditIntent], *, supersedes: str | None = None,
                   correction_reasons: tuple[str, ...] = ()) -> tuple[AuditRecord, bytes]:
@@ -161,12 +236,7 @@ def audit_line_of(decision_id: str, pins: ContextPins, decision: AuditDecision,
         "intents": [i.model_dump(mode="json") for i in intents],
         "supersedes": supersedes, "correction_reasons": list(correction_reasons),
     }
-    body = canonical_dumps(content)
-    # make_id("audit_record", decision_id, content): sha256 of canonical_dumps([tag, *parts]),
-    # i.e. of these bytes (a tag and a hex id are plain JSON strings; compact separators).
-    audit_id = hashlib.sha256(b'["audit_record",' + orjson.dumps(decision_id) + b"," + body
-                              + b"]").hexdigest()
-    line = b'{"audit_id":"' + audit_id.encode() + b'",' + body[1:]
+    audit_id, line = _line_of(decision_id, content)
     # Built from the validated parts (pydantic does not re-validate model instances).
     record = AuditRecord(audit_id=audit_id, decision_id=decision_id, pins=pins,
                          decision=decision, intents=intents, supersedes=supersedes,
@@ -275,15 +345,24 @@ class ChainFold:
             self._close(chain, step)
 
     def _close(self, chain: OpenChain, step: FoldStep) -> None:
+        """The chain's first record, as JSON straight from the validated decision and outcomes
+        (the same bytes as ``audit_line_of`` over ``_audit_decision`` and ``_audit_intent``)."""
         decision = chain.decision
-        by_action = {a: _audit_intent(o, r) for a, (o, r) in chain.filled.items()}
+        did = decision.decision_id
         # dict.fromkeys: intent order, each action once (a repeated intent is one action)
-        intents = [by_action[a] for a in dict.fromkeys(i.action_id for i in decision.intents)]
-        record, line = audit_line_of(decision.decision_id, decision.pins,
-                                     _audit_decision(decision, chain.decision_ref), intents)
-        del self.open[decision.decision_id]
-        self.audited[decision.decision_id] = _Audited.of(record, line)
-        step.entries.append(Closed(record, chain.decision_published_s, line))
+        actions = tuple(dict.fromkeys(i.action_id for i in decision.intents))
+        content = {
+            "record_type": "audit_record", "schema_version": "v1", "decision_id": did,
+            "pins": _small_json(decision.pins),
+            "decision": _decision_json(decision, chain.decision_ref),
+            "intents": [_intent_json(*chain.filled[a]) for a in actions],
+            "supersedes": None, "correction_reasons": [],
+        }
+        audit_id, line = _line_of(did, content)
+        del self.open[did]
+        self.audited[did] = _Audited(audit_id, line)
+        step.entries.append(Closed(line, chain.decision_published_s, False,
+                                   (did, decision.trigger.event_id, actions)))
         for outcome, ref in chain.corrections:
             self._correct(decision.decision_id, outcome, ref, step, chain.decision_published_s)
 
@@ -302,7 +381,7 @@ class ChainFold:
             [new if i.action_id == outcome.action_id else i for i in latest.intents],
             supersedes=latest.audit_id, correction_reasons=(ReasonCode.OUTCOME_CONFLICT.value,))
         audited.replace(record, line)
-        step.entries.append(Closed(record, published_s, line))
+        step.entries.append(Closed.of(record, line, published_s))
 
 
 def _parse(raw: bytes, ref: EbRef) -> _Parsed:

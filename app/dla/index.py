@@ -12,11 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from app.dla.chains import IndexKeys
 from app.dla.segments import Segment
-from app.rails.audit import AuditAnomaly, AuditRecord
+from app.rails.audit import AuditRecord
 from app.rails.canonical_json import canonical_dumps
 
-__all__ = ["IdKind", "SegmentIndex", "encode_index", "index_of", "index_of_entries"]
+__all__ = ["IdKind", "SegmentIndex", "encode_index", "index_bytes", "index_of", "index_of_keys"]
 
 IdKind = Literal["decision", "event", "action"]
 
@@ -39,24 +40,38 @@ class SegmentIndex(BaseModel):
 
 
 def index_of(segment: Segment) -> SegmentIndex:
-    return index_of_entries(segment.key, segment.entries)
+    return index_of_keys(segment.key, [
+        (e.decision_id, e.decision.trigger_event_id, tuple(i.action_id for i in e.intents))
+        if isinstance(e, AuditRecord) else None for e in segment.entries])
 
 
-def index_of_entries(key: str, entries: Iterable[AuditRecord | AuditAnomaly]) -> SegmentIndex:
-    """The index of the segment ``key`` holding ``entries`` (in line order): a flush indexes
-    the entries it has just written without reading the segment back."""
+def index_of_keys(key: str, rows: Iterable[IndexKeys | None]) -> SegmentIndex:
+    """The index of the segment ``key`` from its entries' keys in line order (None: an
+    anomaly): a flush indexes what it has just written without reading the segment back."""
+    return SegmentIndex.model_validate(_index_json(key, rows))
+
+
+def index_bytes(key: str, rows: Iterable[IndexKeys | None]) -> bytes:
+    """``encode_index(index_of_keys(key, rows))`` without the model round trip (the fields are
+    the fold's validated ids and line numbers; a test pins the equality)."""
+    return canonical_dumps(_index_json(key, rows)) + b"\n"
+
+
+def _index_json(key: str, rows: Iterable[IndexKeys | None]) -> dict[str, object]:
     maps: dict[IdKind, dict[str, list[int]]] = {"decision": {}, "event": {}, "action": {}}
     anomalies: list[int] = []
-    for line, entry in enumerate(entries, start=1):
-        if not isinstance(entry, AuditRecord):
+    for line, row in enumerate(rows, start=1):
+        if row is None:
             anomalies.append(line)
             continue
-        maps["decision"].setdefault(entry.decision_id, []).append(line)
-        maps["event"].setdefault(entry.decision.trigger_event_id, []).append(line)
-        for intent in entry.intents:
-            maps["action"].setdefault(intent.action_id, []).append(line)
-    return SegmentIndex(segment=key, anomalies=anomalies, decision=maps["decision"],
-                        event=maps["event"], action=maps["action"])
+        decision_id, event_id, action_ids = row
+        maps["decision"].setdefault(decision_id, []).append(line)
+        maps["event"].setdefault(event_id, []).append(line)
+        for action_id in action_ids:
+            maps["action"].setdefault(action_id, []).append(line)
+    return {"record_type": "dla_index", "schema_version": "v1", "segment": key,
+            "anomalies": anomalies, "decision": maps["decision"], "event": maps["event"],
+            "action": maps["action"]}
 
 
 def encode_index(index: SegmentIndex) -> bytes:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from app.dla.anomaly import AuditAnomaly
 from app.dla.chains import ChainFold, Closed
 from app.dla.errors import AuditRestoreError
-from app.dla.index import encode_index, index_of, index_of_entries
+from app.dla.index import encode_index, index_bytes, index_of
 from app.dla.segments import (
     INDEX_PREFIX,
     OpenChainRef,
@@ -92,7 +92,6 @@ class AuditPartition:
         """Write the segment ``[first_offset, next_offset)`` and its index; None if no news."""
         if not self.has_news():
             return None
-        entries = [e.record if isinstance(e, Closed) else e for e in self.pending]
         header = SegmentHeader(
             log_id=self.log_id, topic=self.fold.topic, partition=self.partition,
             first_offset=self.first_offset, next_offset=self.next_offset,
@@ -100,8 +99,8 @@ class AuditPartition:
                 OpenChainRef(decision_offset=c.decision_ref.offset,
                              outcome_offsets=tuple(c.applied))
                 for c in sorted(self.fold.open.values(), key=lambda c: c.decision_ref.offset)),
-            audit_records=sum(isinstance(e, AuditRecord) for e in entries),
-            anomalies=sum(isinstance(e, AuditAnomaly) for e in entries),
+            audit_records=sum(isinstance(e, Closed) for e in self.pending),
+            anomalies=sum(isinstance(e, AuditAnomaly) for e in self.pending),
             applied_at_utc=applied_at_utc)
         key = segment_key(self.log_id, self.partition, self.first_offset, self.next_offset)
         # The fold made each audit record's line already (with its audit_id, from one
@@ -109,7 +108,8 @@ class AuditPartition:
         data = segment_bytes(header, [e.line if isinstance(e, Closed) else entry_line(e)
                                       for e in self.pending])
         await store.put(key, data)
-        await store.put(index_key_of(key), encode_index(index_of_entries(key, entries)))
+        await store.put(index_key_of(key), index_bytes(
+            key, [e.keys if isinstance(e, Closed) else None for e in self.pending]))
         flushed = Flushed(key, header,
                           tuple(e for e in self.pending if isinstance(e, Closed)),
                           tuple(e for e in self.pending if isinstance(e, AuditAnomaly)))

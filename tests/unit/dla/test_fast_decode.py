@@ -12,8 +12,8 @@ import orjson
 from app.al.execute import attempt_of, outcome_of
 from app.al.executor import ExecutionReply
 from app.dla.anomaly import AuditAnomaly
-from app.dla.chains import ChainFold, Closed
-from app.dla.index import encode_index, index_of
+from app.dla.chains import ChainFold, Closed, _keys, audit_line_of
+from app.dla.index import encode_index, index_bytes, index_of, index_of_keys
 from app.dla.partition_log import AuditPartition, LogRecord
 from app.dla.segments import decode_segment, encode_segment, index_key_of
 from app.objectstore.local import LocalObjectStore
@@ -79,6 +79,8 @@ async def test_segments_and_index_are_the_bytes_of_the_full_encoder(tmp_path: Pa
             kinds |= {type(e) for e in segment.entries}
             assert encode_segment(segment.header, list(segment.entries)) == data
             assert await store.get(index_key_of(key)) == encode_index(index_of(segment))
+            rows = [_keys(e) if isinstance(e, AuditRecord) else None for e in segment.entries]
+            assert index_bytes(key, rows) == encode_index(index_of_keys(key, rows))
             for entry in segment.entries:
                 if isinstance(entry, AuditRecord):  # the id as make_id always made it
                     content = entry.model_dump(mode="json", exclude={"audit_id"})
@@ -91,8 +93,15 @@ def test_a_closed_chain_carries_its_canonical_line() -> None:
     closed = [e for o, v in enumerate(_log()) for e in fold.apply(o, v).entries
               if isinstance(e, Closed)]
     assert closed
-    for c in closed:
-        assert c.line == canonical_dumps(c.record.model_dump(mode="json"))
+    for c in closed:  # the hand-built JSON is the models' JSON
+        r = c.record
+        record, line = audit_line_of(r.decision_id, r.pins, r.decision, r.intents,
+                                     supersedes=r.supersedes,
+                                     correction_reasons=r.correction_reasons)
+        assert (line, record) == (c.line, r)
+        assert line == canonical_dumps(r.model_dump(mode="json"))
+        assert c.keys == (r.decision_id, r.decision.trigger_event_id,
+                          tuple(i.action_id for i in r.intents))
 
 
 def _feed(*values: bytes) -> list[Closed | AuditAnomaly]:
