@@ -127,7 +127,7 @@ class _Layer(StageLogic[set[str]]):
     async def commit(self, partition: int, state: set[str], next_offset: int,
                      carrier: Event | None) -> None:
         """Everything below ``next_offset`` is applied (its outcomes acked): AL's resume point."""
-        as_current_partition(partition, carrier)  # this rtdl partition's changelog
+        as_current_partition(self.rtdl, partition, carrier)  # this rtdl partition's changelog
         self.progress[progress_key(self.log_id, partition)] = progress_value(next_offset)
 
     def _take(self, record: Record, done: set[str], jobs: list[_Job], keys: set[str],
@@ -154,7 +154,7 @@ class _Layer(StageLogic[set[str]]):
     def _has_outcome(self, record: Record, done: set[str], action_id: str) -> bool:
         if action_id in done:
             return True
-        as_current_partition(record.partition, record.carrier)  # its partition's changelog
+        as_current_partition(self.rtdl, record.partition, record.carrier)  # its changelog
         return self.executed.get(executed_key(action_id)) is not None
 
     async def _execute(self, jobs: list[_Job]) -> None:
@@ -169,7 +169,7 @@ class _Layer(StageLogic[set[str]]):
                  for job, outcome in zip(jobs, outcomes, strict=True)]
         await asyncio.gather(*sends)  # raises: crash, redelivery under the same keys
         for job, outcome in zip(jobs, outcomes, strict=True):
-            as_current_partition(job.record.partition, job.record.carrier)
+            as_current_partition(self.rtdl, job.record.partition, job.record.carrier)
             self.executed[executed_key(outcome.action_id)] = executed_value(
                 outcome.outcome_id, outcome.status.value)
             _observe(outcome)
@@ -180,7 +180,7 @@ class _Layer(StageLogic[set[str]]):
         the stage reads the records between as a gap) and learn which intents already have an
         outcome (from the resume point to the log end) before executing anything."""
         started = time.monotonic()
-        as_current_partition(partition, carrier)
+        as_current_partition(self.rtdl, partition, carrier)
         resume = progress_of(self.progress.get(progress_key(self.log_id, partition)))
         done: set[str] = set()
         for record in await self.log.read(partition, resume, None):

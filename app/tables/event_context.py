@@ -10,8 +10,8 @@ faust-streaming 0.15.3 is pinned in pyproject.toml for this hook.
 
 A stage that takes a partition eagerly (on assignment, from a timer) writes its tables with no
 delivered event in hand: :func:`as_current_partition` makes a stand-in current, an object with
-``message.partition`` only, which is all faust reads there (the changelog send and the RocksDB
-store's partition lookup).
+``message.topic`` and ``message.partition`` only, which is all faust reads there (the source
+topic's partition count check, the changelog send and the RocksDB store's partition lookup).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def as_current(event: Any) -> None:
 
 @dataclass(frozen=True)
 class _Message:
+    topic: str
     partition: int
 
 
@@ -42,15 +43,16 @@ class _PartitionEvent:
     message: _Message
 
 
-_STAND_INS: dict[int, _PartitionEvent] = {}  # kept alive: faust holds only a weak reference
+_STAND_INS: dict[tuple[str, int], _PartitionEvent] = {}  # kept alive: faust holds weak refs
 
 
-def as_current_partition(partition: int, carrier: Any = None) -> None:
-    """Make ``carrier`` current, or, without one, a stand-in event of ``partition``."""
+def as_current_partition(topic: str, partition: int, carrier: Any = None) -> None:
+    """Make ``carrier`` current, or, without one, a stand-in event of ``topic``'s ``partition``
+    (the source topic faust checks against the changelog's partition count)."""
     if carrier is not None:
         as_current(carrier)
         return
-    stand_in = _STAND_INS.get(partition)
+    stand_in = _STAND_INS.get((topic, partition))
     if stand_in is None:
-        stand_in = _STAND_INS[partition] = _PartitionEvent(_Message(partition))
+        stand_in = _STAND_INS[topic, partition] = _PartitionEvent(_Message(topic, partition))
     as_current(stand_in)
