@@ -39,7 +39,8 @@ from app.eb.publish import publish
 from app.eb.topics import Topic, log_id_of
 from app.rails.action import ActionOutcome
 from app.rails.canonical_json import canonical_dumps
-from app.rails.decision import ActionIntent, DecisionRecord
+from app.rails.decision import ActionIntent
+from app.rails.decision_view import DecisionView, parse_decision_view
 from app.rails.reason_codes import ReasonCode
 from app.runtime.agent_context import AgentContext
 from app.runtime.al_metrics import (
@@ -92,7 +93,7 @@ class _Job:
     """One intent to execute, with the record whose partition its table entry is filed under."""
 
     record: Record
-    decision: DecisionRecord
+    decision: DecisionView
     intent: ActionIntent
 
 
@@ -140,7 +141,7 @@ class _Layer(StageLogic[set[str]]):
                 self._unreadable(record, "neither a decision nor an action outcome")
             return
         try:
-            decision = DecisionRecord.model_validate_json(raw)
+            decision = parse_decision_view(raw)  # the snapshot's values are not AL's
         except ValidationError as exc:
             self._unreadable(record, f"{exc.error_count()} validation errors")
             return

@@ -17,7 +17,8 @@ from app.rails.action import (
     OutcomeStatus,
     outcome_id_of,
 )
-from app.rails.decision import ActionIntent, DecisionRecord
+from app.rails.decision import ActionIntent
+from app.rails.decision_view import Decided
 from app.rails.ids import action_idempotency_key
 from app.rails.policy_rev import PolicyRev
 from app.rails.reason_codes import ReasonCode
@@ -46,7 +47,7 @@ class Verdict:
     reason: ReasonCode
 
 
-def triage(record: DecisionRecord, intent: ActionIntent, kill_switch: KillSwitch) -> Verdict | None:
+def triage(record: Decided, intent: ActionIntent, kill_switch: KillSwitch) -> Verdict | None:
     """None when ``intent`` may be executed; else why it is DENIED.
 
     An intent that names another decision, or whose key is not H(run, decision, type), is never
@@ -66,7 +67,7 @@ def backoff_ms(retry_number: int, policy: RetryPolicy) -> int:
     """The wait before retry ``retry_number`` (1 = before attempt 2): exponential, capped."""
     if retry_number < 1:
         return 0
-    return min(policy.backoff_max_ms, policy.backoff_initial_ms * 2 ** (retry_number - 1))
+    return min(policy.backoff_max_ms, policy.backoff_initial_ms << (retry_number - 1))
 
 
 def attempt_of(attempt: int, reply: ExecutionReply | None) -> ExecutionAttempt:
@@ -81,7 +82,7 @@ def conclude(execution: Execution) -> tuple[OutcomeStatus, tuple[str, ...], str 
     """(status, reason codes, side_effect_ref) of an executed intent."""
     final = execution.final
     if final is not None and final.result is AttemptResult.OK:
-        reasons = (ReasonCode.ALREADY_EXECUTED,) if final.already_done else ()
+        reasons: tuple[str, ...] = (ReasonCode.ALREADY_EXECUTED,) if final.already_done else ()
         return OutcomeStatus.EXECUTED, reasons, final.side_effect_ref
     if final is not None and final.result is AttemptResult.REJECTED:
         return OutcomeStatus.FAILED, (ReasonCode.EXECUTOR_REJECTED,), None
@@ -92,7 +93,7 @@ def conclude(execution: Execution) -> tuple[OutcomeStatus, tuple[str, ...], str 
     return OutcomeStatus.FAILED, reasons, None
 
 
-def outcome_of(record: DecisionRecord, intent: ActionIntent, *, status: OutcomeStatus,
+def outcome_of(record: Decided, intent: ActionIntent, *, status: OutcomeStatus,
                reason_codes: tuple[str, ...], attempts: tuple[ExecutionAttempt, ...],
                side_effect_ref: str | None, executor: str, policy_rev: PolicyRev
                ) -> ActionOutcome:

@@ -16,13 +16,14 @@ from app.al.execute import Execution, attempt_of, backoff_ms, conclude, outcome_
 from app.al.executor import ExecutionReply, ExecutionRequest, Executor
 from app.al.policy import ActionPolicy, RetryPolicy
 from app.rails.action import ActionOutcome, AttemptResult, ExecutionAttempt, OutcomeStatus
-from app.rails.decision import ActionIntent, DecisionRecord
+from app.rails.decision import ActionIntent
+from app.rails.decision_view import Decided
 from app.rails.policy_rev import PolicyRev
 
 __all__ = ["Sleep", "attempt_rounds", "execute_intents"]
 
 Sleep = Callable[[float], Awaitable[None]]
-Work = tuple[DecisionRecord, ActionIntent]
+Work = tuple[Decided, ActionIntent]
 
 
 async def execute_intents(work: Sequence[Work], executor: Executor, policy: ActionPolicy,
@@ -80,7 +81,7 @@ async def attempt_rounds(work: Sequence[Work], executor: Executor, retry: RetryP
             for i in range(len(work))]
 
 
-def _request(record: DecisionRecord, intent: ActionIntent, attempt: int) -> ExecutionRequest:
+def _request(record: Decided, intent: ActionIntent, attempt: int) -> ExecutionRequest:
     return ExecutionRequest(idempotency_key=intent.action_id, action_type=intent.action_type,
                             subject=intent.subject, decision_id=record.decision_id,
                             run_id=record.pins.run_id, attempt=attempt)

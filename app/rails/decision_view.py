@@ -26,6 +26,7 @@ from app.rails.decision import (
     BundleRef,
     DecisionOutcome,
     DecisionReason,
+    DecisionRecord,
     TriggerRef,
 )
 from app.rails.ids import Hex64
@@ -33,7 +34,7 @@ from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 
-__all__ = ["DecisionView", "SnapshotRef", "parse_decision_view"]
+__all__ = ["Decided", "DecisionView", "SnapshotRef", "parse_decision_view"]
 
 
 class SnapshotRef(BaseModel):
@@ -63,6 +64,10 @@ class DecisionView(BaseModel):
     snapshot: SnapshotRef
     policy_rev: PolicyRev
     intents: tuple[ActionIntent, ...]
+
+
+Decided = DecisionRecord | DecisionView
+"""What a consumer that reads no feature values accepts: the full record or its view."""
 
 
 def parse_decision_view(raw: bytes) -> DecisionView:
