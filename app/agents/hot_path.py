@@ -83,6 +83,7 @@ logger = logging.getLogger(__name__)
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.005
 POSTURE_TICK_S = 1.0
+TAKE_TICK_S = 0.5
 _TRIGGER_MARK = b'"event_type":"auth_request"'
 
 
@@ -285,6 +286,10 @@ class _Stage(StageLogic[_Lane]):
         return lag
 
 
+async def _nothing(partition: int, state: _Lane) -> None:
+    """A take tick has nothing to flush: taking the partitions is the point."""
+
+
 def _observe(result: StepResult, admitted_at_s: float | None, now_s: float) -> None:
     """Count one emitted record; ``admitted_at_s`` is when stage 1 forwarded the trigger (faust
     gives it in seconds): the metric is the fold's delay, watermark wait included."""
@@ -341,6 +346,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
         log=BrokerPartitionLog(bootstrap_servers(profile), seq),
         snapshots=SnapshotPolicy(store=store, owner="hotpath",
                                  every_records=profile.wiring.hotpath.snapshot_every_records),
+        catch_up=True,  # faust may never deliver the record at a restarted group's offset
         owned=lambda: {tp.partition for tp in app.consumer.assignment() if tp.topic == seq})
     mount_hotpath_api(app, logic.engine)
 
@@ -358,6 +364,13 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.timer(POSTURE_TICK_S)
     async def _posture_tick() -> None:
         await logic.tick()
+
+    @app.timer(TAKE_TICK_S)
+    async def _take_assigned() -> None:
+        try:
+            await stage.visit(_nothing)  # take (and catch up) partitions nothing is delivered on
+        except Exception as exc:
+            fail_stop("hotpath", exc)
 
     @app.timer(policy.decision.registry_refresh_s)
     async def _registry_refresh() -> None:

@@ -13,7 +13,8 @@ stage and easy to get subtly wrong:
 - **Gap fill.** Records between the resume point (or the last applied offset) and a delivered
   one are read from the log (:class:`PartitionLog`, the true log end on Tansu) and applied
   first, in offset order. With ``catch_up`` the stage reads to the log end when it takes a
-  partition (a partition with nothing left to deliver is still brought up to date).
+  partition, in chunks (a partition with nothing left to deliver is still brought up to date:
+  faust may never deliver the record at a restarted group's committed offset).
 - **Redelivery.** A delivered offset below the applied point is skipped.
 - **Revocation.** :meth:`PartitionStage.revoke` takes the same lock as a batch, so the batch
   in flight finishes (its emits acked: :meth:`StageLogic.step` returns only then) before any
@@ -75,6 +76,8 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_QUIET_FACTOR = 10
 """After a snapshot that took t seconds, the next periodic one waits at least this many t: a
 stage spends at most about a tenth of its time writing snapshots, whatever its state's size."""
+CATCH_UP_CHUNK = 5_000
+"""Records a take applies at a time when it catches up to the log end."""
 
 
 class Message(Protocol):
@@ -341,19 +344,27 @@ class PartitionStage(Generic[S]):
         self._next[partition] = resumed.next_offset
         self._unsnapshotted[partition] = 0
         if self.catch_up:
-            tail = await self.log.read(partition, resumed.next_offset, None)
-            if tail:
-                if carrier is not None:
-                    tail = [replace(r, carrier=carrier) for r in tail]
-                await self.logic.step(tail, self._states)
-                self._next[partition] = tail[-1].offset + 1
-                self._unsnapshotted[partition] = len(tail)
-                await self.logic.commit(partition, resumed.state, self._next[partition],
-                                        carrier)
+            await self._catch_up(partition, resumed.state, carrier)
         self.logic.taken(partition, resumed.state, Taken(
             resumed_at=resumed.next_offset, caught_up_to=self._next[partition],
             first_delivered=None if carrier is None else carrier.message.offset,
             seconds=round(time.monotonic() - started, 3)))
+
+    async def _catch_up(self, partition: int, state: S, carrier: Event | None) -> None:
+        """Apply the partition's records up to the log end as of now, ``CATCH_UP_CHUNK`` at a
+        time (a takeover's tail is never held whole), snapshotting when one is due."""
+        end = await self.log.end(partition)
+        while (start := self._next[partition]) < end:
+            stop = min(end, start + CATCH_UP_CHUNK)
+            tail = await self.log.read(partition, start, stop)
+            if carrier is not None:
+                tail = [replace(r, carrier=carrier) for r in tail]
+            if tail:
+                await self.logic.step(tail, self._states)
+            self._next[partition] = tail[-1].offset + 1 if tail else stop
+            self._unsnapshotted[partition] += self._next[partition] - start
+            await self.logic.commit(partition, state, self._next[partition], carrier)
+            await self._snapshot_due([partition])
 
     async def _snapshot_due(self, partitions: Iterable[int]) -> None:
         if self.snapshots is None:

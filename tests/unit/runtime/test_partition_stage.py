@@ -13,6 +13,7 @@ import pytest
 
 from app.objectstore import LocalObjectStore, ObjectStore
 from app.rails.canonical_json import canonical_dumps, canonical_loads
+from app.runtime import partition_stage
 from app.runtime.partition_stage import (
     Event,
     PartitionStage,
@@ -225,8 +226,24 @@ async def test_catch_up_reads_to_the_log_end_when_a_partition_is_taken() -> None
     stage = make_stage(logic, log, catch_up=True)
     await stage.process([ev(0, 4), ev(0, 5)])  # both applied by the catch-up already
     assert stage.states[0] == [2, 3, 4, 5]
-    assert log.reads == [(0, 2, None)]
+    assert log.reads == [(0, 2, 6)]  # to the log end as of the take
     assert _of(logic, "taken") == [("taken", 0, 2, 6, 4)]
+
+
+async def test_catch_up_applies_a_long_tail_in_chunks_committing_and_snapshotting_each(
+        store: ObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(partition_stage, "CATCH_UP_CHUNK", 4)
+    monkeypatch.setattr(partition_stage, "SNAPSHOT_QUIET_FACTOR", 0)
+    logic, log = Recorder(snapshots_on=True), MemoryLog({0: 10})
+    stage = PartitionStage(name="test", topic=TOPIC, log_id=LOG_ID, logic=logic, log=log,
+                           catch_up=True,
+                           snapshots=SnapshotPolicy(store, owner="test", every_records=4))
+    stage.assign([Tp(TOPIC, 0)])
+    await stage.visit(_noop)
+    assert log.reads == [(0, 0, 4), (0, 4, 8), (0, 8, 10)]
+    assert [len(c[1]) for c in logic.calls if c[0] == "step"] == [4, 4, 2]
+    assert stage.states[0] == list(range(10)) and logic.progress[0] == 10
+    assert await _snapshot_offsets(store) == [4, 8]  # the last chunk's 2 records: not yet due
 
 
 async def test_visit_takes_assigned_partitions_eagerly_then_visits_each() -> None:
