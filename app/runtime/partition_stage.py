@@ -26,6 +26,8 @@ stage and easy to get subtly wrong:
   that signal after table recovery, and records of the new assignment can arrive before it: a
   stage with ``catch_up`` reads them at the take, but a stage without one would never see them
   again, so it passes ``owned`` (the consumer's live assignment) instead.
+- **Liveness.** Delivery is faust's, progress is the stage's: :meth:`PartitionStage.visit`
+  reads from the log what faust has not delivered of a partition quiet for ``STALL_S``.
 - **Snapshots.** With a :class:`SnapshotPolicy` and a :meth:`StageLogic.snapshot`, the state of
   a partition is written (``app.runtime.stage_snapshots``) every ``every_records`` applied
   records and at a clean revocation, and the newest one at or below the true log end is handed
@@ -49,6 +51,7 @@ from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar
 
 from aiokafka import TopicPartition
+from prometheus_client import Counter
 
 from app.eb.partition_reader import log_ends, read_partition
 from app.objectstore.base import ObjectStore
@@ -73,11 +76,18 @@ S = TypeVar("S")
 
 logger = logging.getLogger(__name__)
 
+STALL_CATCH_UPS = Counter(
+    "fp_stage_delivery_stall_catch_ups_total",
+    "Times a stage read a quiet partition's undelivered records from the log itself.", ["stage"])
+
 SNAPSHOT_QUIET_FACTOR = 10
 """After a snapshot that took t seconds, the next periodic one waits at least this many t: a
 stage spends at most about a tenth of its time writing snapshots, whatever its state's size."""
 CATCH_UP_CHUNK = 5_000
 """Records a take applies at a time when it catches up to the log end."""
+STALL_S = 5.0
+"""A taken partition with nothing delivered for this long is checked against the log end by
+:meth:`PartitionStage.visit`; records faust has not delivered by then are read from the log."""
 
 
 class Message(Protocol):
@@ -254,6 +264,7 @@ class PartitionStage(Generic[S]):
         self._next: dict[int, int] = {}
         self._unsnapshotted: dict[int, int] = {}
         self._quiet_until: dict[int, float] = {}
+        self._delivered_at: dict[int, float] = {}
 
     @property
     def assigned(self) -> frozenset[int]:
@@ -287,6 +298,7 @@ class PartitionStage(Generic[S]):
                 self._states.clear()
                 self._next.clear()
                 self._unsnapshotted.clear()
+                self._delivered_at.clear()
 
     async def process(self, events: Sequence[Event]) -> None:
         """One batch of delivered events, under the lock a revocation also takes."""
@@ -317,19 +329,41 @@ class PartitionStage(Generic[S]):
                 self._next[partition] = offset + 1
             if batch:
                 await self.logic.step(batch, self._states)
+            now = time.monotonic()
             for partition, ev in last_of.items():
+                self._delivered_at[partition] = now
                 await self.logic.commit(partition, self._states[partition],
                                         self._next[partition], ev)
             await self._snapshot_due(last_of)
 
     async def visit(self, fn: Callable[[int, S], Awaitable[None]]) -> None:
         """Under the lock: take every assigned partition not taken yet (eagerly, no carrier),
-        then call ``fn`` on each taken partition in order (a timer's flush)."""
+        read what faust has not delivered of a partition quiet for ``STALL_S``, then call
+        ``fn`` on each taken partition in order (a timer's flush)."""
         async with self.lock:
             for partition in sorted(self._assigned - self._states.keys()):
                 await self._take(partition, None)
             for partition in sorted(self._states):
+                await self._unstall(partition)
+            for partition in sorted(self._states):
                 await fn(partition, self._states[partition])
+
+    async def _unstall(self, partition: int) -> None:
+        """Delivery is faust's, but progress must not depend on it: a faust-streaming 0.15
+        consumer was seen to stop fetching one partition for good (hot path, two workers, no
+        rebalance) while the others flowed. A partition quiet for ``STALL_S`` whose log has
+        records past the applied point is caught up from the log, and the stall is logged;
+        the records, when faust delivers them after all, are redeliveries and skipped."""
+        now = time.monotonic()
+        if now - self._delivered_at.get(partition, now) < STALL_S:
+            return
+        self._delivered_at[partition] = now  # one log-end query per STALL_S while quiet
+        end, applied = await self.log.end(partition), self._next[partition]
+        if end > applied:
+            log_event(logger, "stage.delivery_stalled", stage=self.name, partition=partition,
+                      applied=applied, log_end=end)
+            STALL_CATCH_UPS.labels(self.name).inc()
+            await self._catch_up(partition, self._states[partition], None)
 
     async def _take(self, partition: int, carrier: Event | None) -> None:
         started = time.monotonic()
@@ -343,6 +377,7 @@ class PartitionStage(Generic[S]):
         self._states[partition] = resumed.state
         self._next[partition] = resumed.next_offset
         self._unsnapshotted[partition] = 0
+        self._delivered_at[partition] = time.monotonic()
         if self.catch_up:
             await self._catch_up(partition, resumed.state, carrier)
         self.logic.taken(partition, resumed.state, Taken(

@@ -260,6 +260,25 @@ async def test_visit_takes_assigned_partitions_eagerly_then_visits_each() -> Non
     assert logic.carriers[0, 0] is None  # no delivered event brought these in
 
 
+async def test_a_partition_faust_stops_delivering_is_read_from_the_log_after_a_quiet_spell(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    logic, log = Recorder(), MemoryLog({0: 3, 1: 0})
+    stage = make_stage(logic, log, partitions=(0,))
+    await stage.process([ev(0, 0), ev(0, 1), ev(0, 2)])
+    log.lengths[0] = 7  # four more records on the log that faust never delivers
+    await stage.visit(_noop)
+    assert stage.states[0] == [0, 1, 2]  # not quiet for STALL_S yet: nothing read
+    monkeypatch.setattr(partition_stage, "STALL_S", 0.0)
+    await stage.visit(_noop)
+    assert stage.states[0] == [0, 1, 2, 3, 4, 5, 6] and logic.progress[0] == 7
+    assert log.reads[-1] == (0, 3, 7)
+    await stage.process([ev(0, 3), ev(0, 4)])  # delivered after all: redeliveries, skipped
+    assert stage.states[0] == [0, 1, 2, 3, 4, 5, 6]
+    reads = len(log.reads)
+    await stage.visit(_noop)  # quiet, but nothing past the applied point: no read
+    assert len(log.reads) == reads
+
+
 async def test_snapshots_are_written_every_n_records_and_at_a_clean_revocation(
         store: ObjectStore) -> None:
     logic, log = Recorder(snapshots_on=True), MemoryLog({0: 20})
