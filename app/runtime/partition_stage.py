@@ -85,9 +85,10 @@ SNAPSHOT_QUIET_FACTOR = 10
 stage spends at most about a tenth of its time writing snapshots, whatever its state's size."""
 CATCH_UP_CHUNK = 5_000
 """Records a take applies at a time when it catches up to the log end."""
-STALL_S = 5.0
+STALL_S = 30.0
 """A taken partition with nothing delivered for this long is checked against the log end by
-:meth:`PartitionStage.visit`; records faust has not delivered by then are read from the log."""
+:meth:`PartitionStage.visit`; records faust has not delivered by then are read from the log.
+Long enough that a busy worker (faust delivering late, not never) rarely pays the log reads."""
 
 
 class Message(Protocol):
@@ -358,12 +359,20 @@ class PartitionStage(Generic[S]):
         if now - self._delivered_at.get(partition, now) < STALL_S:
             return
         self._delivered_at[partition] = now  # one log-end query per STALL_S while quiet
-        end, applied = await self.log.end(partition), self._next[partition]
-        if end > applied:
-            log_event(logger, "stage.delivery_stalled", stage=self.name, partition=partition,
-                      applied=applied, log_end=end)
-            STALL_CATCH_UPS.labels(self.name).inc()
-            await self._catch_up(partition, self._states[partition], None)
+        applied = self._next[partition]
+        try:
+            end = await self.log.end(partition)
+            if end > applied:
+                log_event(logger, "stage.delivery_stalled", stage=self.name,
+                          partition=partition, applied=applied, log_end=end)
+                STALL_CATCH_UPS.labels(self.name).inc()
+                await self._catch_up(partition, self._states[partition], None)
+        except TimeoutError:
+            # A busy broker answered no probe in time: the next quiet spell asks again (each
+            # chunk applied so far is committed). A lost broker is the broker watch's to
+            # report: it stops the worker.
+            log_event(logger, "stage.stall_check_timed_out", stage=self.name,
+                      partition=partition, applied=self._next[partition])
 
     async def _take(self, partition: int, carrier: Event | None) -> None:
         started = time.monotonic()

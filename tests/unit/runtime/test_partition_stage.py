@@ -279,6 +279,25 @@ async def test_a_partition_faust_stops_delivering_is_read_from_the_log_after_a_q
     assert len(log.reads) == reads
 
 
+async def test_a_stall_check_the_broker_does_not_answer_in_time_is_asked_again_later(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    logic, log = Recorder(), MemoryLog({0: 2, 1: 0})
+    stage = make_stage(logic, log, partitions=(0,))
+    await stage.process([ev(0, 0)])
+    monkeypatch.setattr(partition_stage, "STALL_S", 0.0)
+    answer = log.end
+
+    async def busy(partition: int) -> int:
+        raise TimeoutError
+
+    monkeypatch.setattr(log, "end", busy)
+    await stage.visit(_noop)  # logged, not a stop
+    assert stage.states[0] == [0]
+    monkeypatch.setattr(log, "end", answer)
+    await stage.visit(_noop)
+    assert stage.states[0] == [0, 1]
+
+
 async def test_snapshots_are_written_every_n_records_and_at_a_clean_revocation(
         store: ObjectStore) -> None:
     logic, log = Recorder(snapshots_on=True), MemoryLog({0: 20})
