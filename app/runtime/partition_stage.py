@@ -86,7 +86,7 @@ stage spends at most about a tenth of its time writing snapshots, whatever its s
 CATCH_UP_CHUNK = 5_000
 """Records a take applies at a time when it catches up to the log end."""
 STALL_S = 30.0
-"""A taken partition with nothing delivered for this long is checked against the log end by
+"""A taken partition with no progress for this long is checked against the log end by
 :meth:`PartitionStage.visit`; records faust has not delivered by then are read from the log.
 Long enough that a busy worker (faust delivering late, not never) rarely pays the log reads."""
 
@@ -265,7 +265,7 @@ class PartitionStage(Generic[S]):
         self._next: dict[int, int] = {}
         self._unsnapshotted: dict[int, int] = {}
         self._quiet_until: dict[int, float] = {}
-        self._delivered_at: dict[int, float] = {}
+        self._progressed_at: dict[int, float] = {}
 
     @property
     def assigned(self) -> frozenset[int]:
@@ -299,7 +299,7 @@ class PartitionStage(Generic[S]):
                 self._states.clear()
                 self._next.clear()
                 self._unsnapshotted.clear()
-                self._delivered_at.clear()
+                self._progressed_at.clear()
 
     async def process(self, events: Sequence[Event]) -> None:
         """One batch of delivered events, under the lock a revocation also takes."""
@@ -313,13 +313,14 @@ class PartitionStage(Generic[S]):
                 await self._take(partition, first_of[partition])
             batch: list[Record] = []
             last_of: dict[int, Event] = {}
+            progressed: set[int] = set()
             for ev in live:
                 message = ev.message
                 partition, offset = message.partition, message.offset
                 last_of[partition] = ev
                 expected = self._next[partition]
                 if offset < expected:
-                    continue  # a redelivery: applied already
+                    continue  # a redelivery: applied already (and no progress)
                 if offset > expected:  # a gap: read it from the log
                     gap = await self.log.read(partition, expected, offset)
                     batch.extend(replace(r, carrier=ev) for r in gap)
@@ -328,11 +329,13 @@ class PartitionStage(Generic[S]):
                                     headers_of(getattr(message, "headers", None))))
                 self._unsnapshotted[partition] += offset + 1 - expected
                 self._next[partition] = offset + 1
+                progressed.add(partition)
             if batch:
                 await self.logic.step(batch, self._states)
             now = time.monotonic()
+            for partition in progressed:
+                self._progressed_at[partition] = now
             for partition, ev in last_of.items():
-                self._delivered_at[partition] = now
                 await self.logic.commit(partition, self._states[partition],
                                         self._next[partition], ev)
             await self._snapshot_due(last_of)
@@ -352,13 +355,14 @@ class PartitionStage(Generic[S]):
     async def _unstall(self, partition: int) -> None:
         """Delivery is faust's, but progress must not depend on it: a faust-streaming 0.15
         consumer was seen to stop fetching one partition for good (hot path, two workers, no
-        rebalance) while the others flowed. A partition quiet for ``STALL_S`` whose log has
-        records past the applied point is caught up from the log, and the stall is logged;
-        the records, when faust delivers them after all, are redeliveries and skipped."""
+        rebalance) while the others flowed, and to go on delivering only records applied
+        already. A partition with no progress for ``STALL_S`` (redeliveries do not count)
+        whose log has records past the applied point is caught up from the log, and the
+        stall is logged; records faust delivers later are redeliveries and skipped."""
         now = time.monotonic()
-        if now - self._delivered_at.get(partition, now) < STALL_S:
+        if now - self._progressed_at.get(partition, now) < STALL_S:
             return
-        self._delivered_at[partition] = now  # one log-end query per STALL_S while quiet
+        self._progressed_at[partition] = now  # one log-end query per STALL_S while quiet
         applied = self._next[partition]
         try:
             end = await self.log.end(partition)
@@ -367,6 +371,7 @@ class PartitionStage(Generic[S]):
                           partition=partition, applied=applied, log_end=end)
                 STALL_CATCH_UPS.labels(self.name).inc()
                 await self._catch_up(partition, self._states[partition], None)
+                self._progressed_at[partition] = time.monotonic()  # the catch-up's own time
         except TimeoutError:
             # A busy broker answered no probe in time: the next quiet spell asks again (each
             # chunk applied so far is committed). A lost broker is the broker watch's to
@@ -386,7 +391,7 @@ class PartitionStage(Generic[S]):
         self._states[partition] = resumed.state
         self._next[partition] = resumed.next_offset
         self._unsnapshotted[partition] = 0
-        self._delivered_at[partition] = time.monotonic()
+        self._progressed_at[partition] = time.monotonic()
         if self.catch_up:
             await self._catch_up(partition, resumed.state, carrier)
         self.logic.taken(partition, resumed.state, Taken(

@@ -279,6 +279,22 @@ async def test_a_partition_faust_stops_delivering_is_read_from_the_log_after_a_q
     assert len(log.reads) == reads
 
 
+async def test_redeliveries_are_not_progress_for_the_stall_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [0.0]
+    monkeypatch.setattr(partition_stage.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(partition_stage, "STALL_S", 10.0)
+    logic, log = Recorder(), MemoryLog({0: 3, 1: 0})
+    stage = make_stage(logic, log, partitions=(0,))
+    await stage.process([ev(0, 0), ev(0, 1), ev(0, 2)])  # progress at t=0
+    log.lengths[0] = 5
+    clock[0] = 6.0
+    await stage.process([ev(0, 1)])  # faust delivering only what is applied already
+    clock[0] = 11.0
+    await stage.visit(_noop)
+    assert stage.states[0] == [0, 1, 2, 3, 4]
+
+
 async def test_a_stall_check_the_broker_does_not_answer_in_time_is_asked_again_later(
         monkeypatch: pytest.MonkeyPatch) -> None:
     logic, log = Recorder(), MemoryLog({0: 2, 1: 0})
