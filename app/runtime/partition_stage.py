@@ -27,7 +27,8 @@ stage and easy to get subtly wrong:
   stage with ``catch_up`` reads them at the take, but a stage without one would never see them
   again, so it passes ``owned`` (the consumer's live assignment) instead.
 - **Liveness.** Delivery is faust's, progress is the stage's: :meth:`PartitionStage.visit`
-  reads from the log what faust has not delivered of a partition quiet for ``STALL_S``.
+  reads from the log what faust has not delivered of a partition with no progress for
+  ``STALL_S`` (redeliveries are not progress).
 - **Snapshots.** With a :class:`SnapshotPolicy` and a :meth:`StageLogic.snapshot`, the state of
   a partition is written (``app.runtime.stage_snapshots``) every ``every_records`` applied
   records and at a clean revocation, and the newest one at or below the true log end is handed
@@ -342,7 +343,7 @@ class PartitionStage(Generic[S]):
 
     async def visit(self, fn: Callable[[int, S], Awaitable[None]]) -> None:
         """Under the lock: take every assigned partition not taken yet (eagerly, no carrier),
-        read what faust has not delivered of a partition quiet for ``STALL_S``, then call
+        read what faust has not delivered of a partition stalled for ``STALL_S``, then call
         ``fn`` on each taken partition in order (a timer's flush)."""
         async with self.lock:
             for partition in sorted(self._assigned - self._states.keys()):
@@ -370,7 +371,7 @@ class PartitionStage(Generic[S]):
                 log_event(logger, "stage.delivery_stalled", stage=self.name,
                           partition=partition, applied=applied, log_end=end)
                 STALL_CATCH_UPS.labels(self.name).inc()
-                await self._catch_up(partition, self._states[partition], None)
+                await self._catch_up(partition, self._states[partition], None, end)
                 self._progressed_at[partition] = time.monotonic()  # the catch-up's own time
         except TimeoutError:
             # A busy broker answered no probe in time: the next quiet spell asks again (each
@@ -399,10 +400,13 @@ class PartitionStage(Generic[S]):
             first_delivered=None if carrier is None else carrier.message.offset,
             seconds=round(time.monotonic() - started, 3)))
 
-    async def _catch_up(self, partition: int, state: S, carrier: Event | None) -> None:
-        """Apply the partition's records up to the log end as of now, ``CATCH_UP_CHUNK`` at a
-        time (a takeover's tail is never held whole), snapshotting when one is due."""
-        end = await self.log.end(partition)
+    async def _catch_up(self, partition: int, state: S, carrier: Event | None,
+                        end: int | None = None) -> None:
+        """Apply the partition's records up to ``end`` (the log end as of now when None),
+        ``CATCH_UP_CHUNK`` at a time (a takeover's tail is never held whole), snapshotting
+        when one is due."""
+        if end is None:
+            end = await self.log.end(partition)
         while (start := self._next[partition]) < end:
             stop = min(end, start + CATCH_UP_CHUNK)
             tail = await self.log.read(partition, start, stop)
