@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar
 
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from app.eb.partition_reader import log_ends, read_partition
@@ -84,6 +85,9 @@ STALL_CATCH_UPS = Counter(
 SNAPSHOT_QUIET_FACTOR = 10
 """After a snapshot that took t seconds, the next periodic one waits at least this many t: a
 stage spends at most about a tenth of its time writing snapshots, whatever its state's size."""
+BROKER_ERRORS = (KafkaError, TimeoutError, OSError)
+"""What a timer's broker reads may raise while the broker is busy or gone: deferred, not fatal
+(a delivered batch's failure still stops the worker)."""
 CATCH_UP_CHUNK = 5_000
 """Records a take applies at a time when it catches up to the log end."""
 STALL_S = 30.0
@@ -347,7 +351,17 @@ class PartitionStage(Generic[S]):
         ``fn`` on each taken partition in order (a timer's flush)."""
         async with self.lock:
             for partition in sorted(self._assigned - self._states.keys()):
-                await self._take(partition, None)
+                try:
+                    await self._take(partition, None)
+                except BROKER_ERRORS as exc:
+                    # Taken again, whole, by the next visit or the first delivered record (a
+                    # take cut short mid catch-up resumes from its durable progress). A lost
+                    # broker is the broker watch's to report: it stops the worker.
+                    for held in (self._states, self._next, self._unsnapshotted,
+                                 self._progressed_at):
+                        held.pop(partition, None)
+                    log_event(logger, "stage.take_deferred", stage=self.name,
+                              partition=partition, reason=repr(exc)[:200])
             for partition in sorted(self._states):
                 await self._unstall(partition)
             for partition in sorted(self._states):
@@ -373,12 +387,13 @@ class PartitionStage(Generic[S]):
                 STALL_CATCH_UPS.labels(self.name).inc()
                 await self._catch_up(partition, self._states[partition], None, end)
                 self._progressed_at[partition] = time.monotonic()  # the catch-up's own time
-        except TimeoutError:
-            # A busy broker answered no probe in time: the next quiet spell asks again (each
+        except BROKER_ERRORS as exc:
+            # A busy broker answered no probe in time: the next stalled spell asks again (each
             # chunk applied so far is committed). A lost broker is the broker watch's to
             # report: it stops the worker.
-            log_event(logger, "stage.stall_check_timed_out", stage=self.name,
-                      partition=partition, applied=self._next[partition])
+            log_event(logger, "stage.stall_check_failed", stage=self.name,
+                      partition=partition, applied=self._next[partition],
+                      reason=repr(exc)[:200])
 
     async def _take(self, partition: int, carrier: Event | None) -> None:
         started = time.monotonic()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
 from app.objectstore import LocalObjectStore, ObjectStore
 from app.rails.canonical_json import canonical_dumps, canonical_loads
@@ -277,6 +278,23 @@ async def test_a_partition_faust_stops_delivering_is_read_from_the_log_after_a_q
     reads = len(log.reads)
     await stage.visit(_noop)  # quiet, but nothing past the applied point: no read
     assert len(log.reads) == reads
+
+
+async def test_an_eager_take_the_broker_cannot_serve_is_deferred_to_the_next_visit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    logic, log = Recorder(), MemoryLog({0: 2, 1: 0})
+    stage = make_stage(logic, log, catch_up=True, partitions=(0,))
+    answer = log.end
+
+    async def gone(partition: int) -> int:
+        raise KafkaConnectionError("Unable to bootstrap")
+
+    monkeypatch.setattr(log, "end", gone)
+    await stage.visit(_noop)  # logged, not a stop: the broker watch owns a lost broker
+    assert 0 not in stage.states
+    monkeypatch.setattr(log, "end", answer)
+    await stage.visit(_noop)
+    assert stage.states[0] == [0, 1]
 
 
 async def test_redeliveries_are_not_progress_for_the_stall_check(
