@@ -20,8 +20,8 @@ import asyncio
 from collections.abc import Sequence
 
 import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
 from app.hotpath.seq_bundle import SeqBundleError, unpack
 from app.profiles.loader import load_profile
@@ -33,44 +33,16 @@ __all__ = ["main"]
 _TRIGGER = b'"event_type":"auth_request"'
 
 
-async def _read_all(servers: Sequence[str], topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of ``topic`` up to its end as of now (empty when it does not exist)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=list(servers), enable_auto_commit=False,
-                                fetch_max_wait_ms=20)
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        out: list[ConsumerRecord[bytes, bytes]] = []
-        todo = {tp for tp in tps if ends[tp] > 0}
-        while todo:
-            batch = await consumer.getmany(timeout_ms=2000, max_records=10_000)
-            if not batch:
-                break  # the log end moved back (a new broker): report what was read
-            for tp, records in batch.items():
-                out.extend(r for r in records if r.offset < ends[tp])
-                if records[-1].offset + 1 >= ends[tp]:
-                    todo.discard(tp)
-        return out
-    finally:
-        await consumer.stop()
-
-
 def _pct(values: list[int], q: float) -> int:
     return values[min(len(values) - 1, int(len(values) * q))]
 
 
-async def hops(servers: Sequence[str], prefix: str) -> dict[str, list[int]]:
+async def hops(servers: Sequence[str], prefix: str, partitions: int) -> dict[str, list[int]]:
     """Milliseconds per hop, one value per decided trigger found on every hop's topic."""
-    ingress = await _read_all(servers, topic_name(Topic.INGRESS, prefix))
-    traffic = await _read_all(servers, topic_name(Topic.TRAFFIC, prefix))
-    seq = await _read_all(servers, topic_name(Topic.HOTPATH_SEQ, prefix))
-    rtdl = await _read_all(servers, topic_name(Topic.RTDL, prefix))
+    bootstrap = ",".join(servers)
+    ingress, traffic, seq, rtdl = [
+        await read_topic(bootstrap, topic_name(topic, prefix), partitions)
+        for topic in (Topic.INGRESS, Topic.TRAFFIC, Topic.HOTPATH_SEQ, Topic.RTDL)]
     produced: dict[str, int] = {}
     for r in ingress:
         if r.value:
@@ -116,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     profile = load_profile(args.profile)
     servers = bootstrap_servers(profile)
     print(f"# bench_hop_latency bus={','.join(servers)} {run_facts()}")
-    measured = asyncio.run(hops(servers, profile.wiring.worker.topic_prefix))
+    measured = asyncio.run(hops(servers, profile.wiring.worker.topic_prefix,
+                                profile.wiring.worker.partitions))
     print(f"  {'hop':<22} {'n':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7}")
     for hop, values in measured.items():
         values.sort()
