@@ -45,6 +45,9 @@ _PAIRS_BY_FIRST: Final[tuple[tuple[str, tuple[str, ...]], ...]] = tuple(
 )
 """EDGE_KIND_PAIRS grouped by first kind, so apply looks each first node up once."""
 
+_NO_EDGE_US: Final[int] = 2**63 - 1
+"""The floor of a graph without edges: no cutoff reaches it."""
+
 _Node = dict[str, dict[str, Edge]]
 """neighbour kind -> neighbour id -> edge."""
 
@@ -59,8 +62,8 @@ class EntityGraph:
         external_clock: the watermark moves only by :meth:`advance_to`, not by ``apply``.
     """
 
-    __slots__ = ("_adj", "_edges", "_external", "_offsets", "_retention_us", "_tolerance_us",
-                 "_watermark_us")
+    __slots__ = ("_adj", "_edges", "_external", "_floor_us", "_offsets", "_retention_us",
+                 "_tolerance_us", "_watermark_us")
 
     def __init__(
         self,
@@ -77,6 +80,9 @@ class EntityGraph:
         self._tolerance_us = tolerance_us
         self._adj: dict[str, dict[str, _Node]] = {kind: {} for kind in ENTITY_KINDS}
         self._edges = 0
+        # A lower bound of every edge's ``last_us`` (which only grows): an eviction whose cutoff
+        # is at or below it has nothing to drop, so it skips the O(edges) scan (issue #13).
+        self._floor_us = _NO_EDGE_US
         self._watermark_us: int | None = None
         self._external = external_clock
         self._offsets = OffsetVector()
@@ -116,6 +122,8 @@ class EntityGraph:
                 e = row.get(b)
                 if e is None:
                     e = row[b] = Edge(ts)
+                    if ts < self._floor_us:
+                        self._floor_us = ts
                     nodes_b = adj[kb]
                     node_b = nodes_b.get(b)
                     if node_b is None:
@@ -151,7 +159,8 @@ class EntityGraph:
 
         The cutoff is ``watermark - tolerance - horizon`` (event time only, so every replica
         evicts alike). Exact queries with a window no longer than ``horizon_us`` answer the same
-        before and after. Cost is O(edges): call it every so often, not per event.
+        before and after. Cost is O(edges) when the cutoff passes the oldest last occurrence (kept
+        as a floor), else O(1): call it every so often, not per event.
 
         Returns:
             The number of edges dropped.
@@ -162,15 +171,24 @@ class EntityGraph:
         if self._watermark_us is None:
             return 0
         cutoff = self._watermark_us - self._tolerance_us - horizon
+        if cutoff <= self._floor_us:
+            return 0  # every edge's last occurrence is at or after the cutoff
         adj = self._adj
         dropped = 0
-        for ka, kb in EDGE_KIND_PAIRS:
+        floor = _NO_EDGE_US
+        for ka, kb in EDGE_KIND_PAIRS:  # each edge once: in its first kind's row
             nodes_b = adj[kb]
             for a, node_a in adj[ka].items():
                 row = node_a.get(kb)
                 if not row:
                     continue
-                stale = [b for b, e in row.items() if e.last_us < cutoff]
+                stale: list[str] = []
+                for b, e in row.items():
+                    last = e.last_us
+                    if last < cutoff:
+                        stale.append(b)
+                    elif last < floor:
+                        floor = last
                 for b in stale:
                     del row[b]
                     back = nodes_b[b][ka]
@@ -183,6 +201,7 @@ class EntityGraph:
         for nodes in adj.values():
             for entity_id in [i for i, node in nodes.items() if not node]:
                 del nodes[entity_id]
+        self._floor_us = floor
         self._edges -= dropped
         return dropped
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from app.ieg import ENTITY_KINDS, EntityGraph, GraphQueryError, Observation
@@ -95,3 +97,40 @@ def test_empty_graph_and_bad_horizon() -> None:
     assert EntityGraph().evict() == 0
     with pytest.raises(GraphQueryError):
         EntityGraph().evict(-1)
+
+
+def _edges(g: EntityGraph) -> dict[tuple[str, str, str, str], int]:
+    """Every edge once, as (kind a, id a, kind b, id b) -> last occurrence."""
+    out: dict[tuple[str, str, str, str], int] = {}
+    for ka in ENTITY_KINDS:
+        for kb in ENTITY_KINDS:
+            for a in [f"{ka[0]}{i}" for i in range(6)]:
+                for b, edge in g.adjacent(ka, a, kb).items():
+                    if (kb, b, ka, a) not in out:
+                        out[(ka, a, kb, b)] = edge.last_us
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_eviction_that_skips_the_scan_drops_exactly_what_the_cutoff_says(seed: int) -> None:
+    """Issue #13: an eviction whose cutoff has not reached the oldest last occurrence skips the
+    O(edges) scan. Late events (an edge born below that floor) and repeated evictions included,
+    every eviction still drops exactly the edges last seen before its cutoff."""
+    rng = random.Random(seed)
+    g = EntityGraph(retention_us=DAY, tolerance_us=0, external_clock=True)
+    now = T0
+    for _ in range(30):
+        for _ in range(rng.randrange(1, 15)):
+            ts = now - rng.randrange(0, 3 * DAY) if rng.random() < 0.2 else now
+            g.apply(Observation(ts, {kind: f"{kind[0]}{rng.randrange(6)}"
+                                     for kind in rng.sample(list(ENTITY_KINDS), 3)}))
+            now += rng.randrange(0, 6 * HOUR)
+        g.advance_to(now)
+        horizon = rng.choice([None, DAY // 2, 2 * DAY])
+        before = _edges(g)
+        cutoff = now - (DAY if horizon is None else horizon)
+        dropped = g.evict(horizon)
+        after = _edges(g)
+        assert after == {k: last for k, last in before.items() if last >= cutoff}
+        assert dropped == len(before) - len(after)
+        assert g.stats()["edges"] == len(after)
