@@ -340,6 +340,8 @@ class EntityGraph:
             e = Edge.from_state(edge_state)
             adj[ka].setdefault(a, {}).setdefault(kb, {})[b] = e
             adj[kb].setdefault(b, {}).setdefault(ka, {})[a] = e
+            if e.last_us < graph._floor_us:
+                graph._floor_us = e.last_us
         graph._edges = len(state["edges"])
         return graph
 
