@@ -139,6 +139,12 @@ class WorkerWiring(BaseModel):
         description="A broker lost this long (from the first failed probe) fail-stops the "
                     "worker (exit 70, no commit); a shorter blip only makes it not-ready.",
     )
+    gc_reclaim_s: float = Field(
+        default=600.0, gt=0,
+        description="How often the worker gives the garbage collector's frozen survivors back "
+                    "for one full pass (app/runtime/gc_pauses.py): the only full-heap pause "
+                    "left, once per this many seconds.",
+    )
     shutdown_deadline_s: float = Field(
         default=30.0, gt=0,
         description="SIGTERM/SIGINT: if the clean shutdown is not over after this long (e.g. "

@@ -14,6 +14,7 @@ On top of faust's worker:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import threading
@@ -29,6 +30,7 @@ from app.profiles.loader import Profile
 from app.runtime.bus_address import bootstrap_servers
 from app.runtime.fail_stop import SHUTDOWN_DEADLINE_EXIT_CODE, arm_exit_deadline, exit_now
 from app.runtime.faust_app import build_app
+from app.runtime.gc_pauses import GcPauses
 from app.runtime.log_setup import install_worker_logging
 
 __all__ = ["PlatformWorker", "run_worker"]
@@ -82,6 +84,15 @@ def run_worker(profile: Profile) -> int:
     """Block running the worker; returns its exit code."""
     _create_platform_topics(profile)
     app = build_app(profile)
+    pauses = GcPauses()
+
+    @app.timer(profile.wiring.worker.gc_reclaim_s)  # type: ignore[untyped-decorator]  # faust's
+    async def _reclaim_cycles() -> None:
+        collected = pauses.reclaim()
+        logger.info("gc reclaim: %d objects collected, %d frozen", collected,
+                    gc.get_freeze_count())
+
+    pauses.install()  # after the imports and the app: they are frozen once, never walked again
     worker = PlatformWorker(app, loglevel=profile.wiring.worker.log_level,
                             shutdown_deadline_s=profile.wiring.worker.shutdown_deadline_s)
     worker.execute_from_commandline()  # exits the process via sys.exit when stopped
