@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from app.rails.errors import ContractError
@@ -135,3 +137,34 @@ def test_ts_utc_field_reports_ts_format_error_type(text: str) -> None:
 def test_ts_utc_field_refuses_datetime_objects() -> None:
     with pytest.raises(ValidationError):
         _Stamped(at=datetime(2024, 3, 1, tzinfo=UTC))  # type: ignore[arg-type]  # strict: str only
+
+
+def _reference_micros(text: object) -> int | None:
+    """The datetime-based definition the fast path must equal (None = refused)."""
+    try:
+        return to_epoch_micros(parse_ts(text))  # type: ignore[arg-type]  # refusal is the point
+    except ContractError:
+        return None
+
+
+@given(st.one_of(
+    st.datetimes(timezones=st.just(UTC)).map(format_ts),
+    st.builds(lambda d, h, m, s, us: f"{d.isoformat()}T{h:02d}:{m:02d}:{s:02d}.{us:06d}Z",
+              st.dates(), *[st.integers(0, 99)] * 3, st.integers(0, 999_999)),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z"),
+    st.text(max_size=30),
+))
+@settings(max_examples=3000, deadline=None)
+def test_fast_epoch_micros_and_validation_equal_the_datetime_definition(text: str) -> None:
+    """Issue #13: ts_to_epoch_micros and the TsUtc validator skip the datetime per call; they
+    accept exactly what parse_ts accepts (impossible days, hour 24, second 60, year 0 refused)
+    and give the same micros."""
+    expected = _reference_micros(text)
+    if expected is None:
+        with pytest.raises(ContractError):
+            ts_to_epoch_micros(text)
+        with pytest.raises(ValidationError):
+            _Stamped.model_validate({"at": text})
+    else:
+        assert ts_to_epoch_micros(text) == expected
+        assert _Stamped.model_validate({"at": text}).at == text
