@@ -284,7 +284,7 @@ async def takeover(spec: Spec) -> dict[str, Any]:
         if snap is None:
             raise SystemExit("no snapshot found")
         t_snap = time.perf_counter()
-        decided = await scan_decided(bootstrap, RTDL, TRAFFIC, part)
+        decided = await scan_decided(bootstrap, RTDL, TRAFFIC, [part])
         t_scan = time.perf_counter()
         folds = load_lane(snap.state)
         if folds is None:
@@ -295,7 +295,7 @@ async def takeover(spec: Spec) -> dict[str, Any]:
         out["load_s"] = (t_snap - t_end) + (time.perf_counter() - t_scan)  # read + unpickle
         out["scan_s"] = t_scan - t_snap
     else:
-        decided = await scan_decided(bootstrap, RTDL, TRAFFIC, part)
+        decided = await scan_decided(bootstrap, RTDL, TRAFFIC, [part])
         out["scan_s"] = time.perf_counter() - t_end
         out["load_s"] = 0.0
     out["decided_on_rtdl"] = len(decided)

@@ -16,8 +16,8 @@ Two stages (issue #12, ``docs/feature_exactness.md``):
 Stage 2 is a partition stage (``app.runtime.partition_stage``). Exactly one decision per trigger
 across crashes and rebalances: on taking a seq partition it loads the newest snapshot of the
 partition's run folds (``app.hotpath.fold_snapshot``, every ``wiring.hotpath.
-snapshot_every_records`` and at a revocation) or starts at offset 0, reads what the partition's
-rtdl twin already holds, and replays the seq log up to the first delivered record, folding
+snapshot_every_records`` and at a revocation) or starts at offset 0, reads which triggers rtdl
+already holds a decision for, and replays the seq log up to the first delivered record, folding
 already-decided triggers in without deciding them again (``app.hotpath.decided_log``). A batch's
 decisions are acked by the broker before faust commits the batch's offsets.
 """
@@ -120,7 +120,7 @@ class _Forwarder:
 @dataclass
 class _Lane:
     """What a seq partition keeps beside its run folds (which live in the engine, by lane):
-    the triggers already decided on its rtdl twin, folded in without a second decision."""
+    the triggers already decided on rtdl, folded in without a second decision."""
 
     decided: dict[tuple[int, int], DecisionOutcome]
 
@@ -148,10 +148,11 @@ class _Stage(StageLogic[_Lane]):
 
     async def load(self, partition: int, carrier: Any,
                    snapshot: StageSnapshot | None) -> Resumed[_Lane]:
-        """The partition's folds from the newest snapshot (or nothing: offset 0), and what its
-        rtdl twin already holds."""
+        """The partition's folds from the newest snapshot (or nothing: offset 0), and which
+        triggers rtdl already holds a decision for."""
         servers = bootstrap_servers(self.ctx.profile)
-        decided = await scan_decided(servers, self.rtdl, self.traffic, partition)
+        decided = await scan_decided(servers, self.rtdl, self.traffic,
+                                     range(self.ctx.partitions))
         self.engine.drop_lanes([partition])
         folds = None if snapshot is None else load_lane(snapshot.state)
         if snapshot is not None and folds is not None:
@@ -171,7 +172,7 @@ class _Stage(StageLogic[_Lane]):
         for record in records:
             for result in self._offer(record, states[record.partition], ctx):
                 if result.decision is not None or result.anomaly is not None:
-                    sends.append((await self._emit(result, record.partition), result))
+                    sends.append((await self._emit(result), result))
                     anomalies += result.anomaly is not None
         acks = await asyncio.gather(*(future for future, _ in sends))  # raises: crash, redo
         now = time.time()
@@ -220,11 +221,14 @@ class _Stage(StageLogic[_Lane]):
         ref = result.decision.trigger.eb_ref
         return self.admitted_at.pop((ref.partition, ref.offset), None)
 
-    async def _emit(self, result: StepResult, partition: int) -> Any:
+    async def _emit(self, result: StepResult) -> Any:
         if result.decision is not None:
             body = encode_decision(result.decision)
             key = result.decision.pins.run_id.encode()
-            return await publish(self.app, self.rtdl, key, body, partition=partition)
+            # On its trigger's traffic partition, not the run's seq partition: AL and DLA then
+            # spread one run's chains over the workers (app.hotpath.decided_log).
+            return await publish(self.app, self.rtdl, key, body,
+                                 partition=result.decision.trigger.eb_ref.partition)
         assert result.anomaly is not None
         body = canonical_dumps(result.anomaly.model_dump(mode="json"))
         return await publish(self.app, self.audit, result.anomaly.anomaly_id.encode(), body)
