@@ -152,7 +152,8 @@ class _Stage(StageLogic[_Lane]):
         triggers rtdl already holds a decision for."""
         servers = bootstrap_servers(self.ctx.profile)
         decided = await scan_decided(servers, self.rtdl, self.traffic,
-                                     range(self.ctx.partitions))
+                                     range(self.ctx.partitions), seq_partition=partition,
+                                     seq_partitions=self.ctx.partitions)
         self.engine.drop_lanes([partition])
         folds = None if snapshot is None else load_lane(snapshot.state)
         if snapshot is not None and folds is not None:
