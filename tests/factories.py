@@ -6,9 +6,11 @@ from typing import Any
 
 from app.rails.envelope import CanonicalEnvelope, dump_envelope
 from app.rails.ids import engine_event_id, make_id, run_id
+from app.rails.label import LabelAssertion
 from app.rails.timefmt import epoch_micros_to_ts
 
-__all__ = ["make_envelope", "make_envelope_bytes", "make_payload", "make_pins"]
+__all__ = ["make_envelope", "make_envelope_bytes", "make_label_assertion", "make_payload",
+           "make_pins"]
 
 _T0_MICROS = 1_709_294_400_000_000  # 2024-03-01T12:00:00Z
 
@@ -76,3 +78,22 @@ def make_payload(event_type: str, index: int = 0, **overrides: Any) -> dict[str,
                         "effective_ts_utc": epoch_micros_to_ts(_T0_MICROS + index * 1_000_000)},
     }
     return payloads[event_type] | overrides
+
+
+def make_label_assertion(flow: int = 0, *, kind: int = 0, label_type: str = "post_auth_detection",
+                         label_value: str = "fraud", effective_s: int = 0, observed_s: int = 3600,
+                         pins: dict[str, Any] | None = None, label_id: str | None = None
+                         ) -> LabelAssertion:
+    """A bank label assertion on flow ``flow`` (times in seconds after the factories' T0)."""
+    from app.labels.from_event import asserted_hash
+
+    pins = pins or make_pins()
+    entity = flow % 97
+    fields = {"flow_id": f"flow_{flow:012d}", "card_id": f"card_{entity:08d}",
+              "account_id": f"acct_{entity:08d}", "label_type": label_type,
+              "label_value": label_value,
+              "effective_ts_utc": epoch_micros_to_ts(_T0_MICROS + effective_s * 1_000_000),
+              "observed_ts_utc": epoch_micros_to_ts(_T0_MICROS + observed_s * 1_000_000)}
+    return LabelAssertion.model_validate(fields | {
+        "label_id": label_id or f"lbl_{flow:012d}_{kind}", "run_id": pins["run_id"],
+        "source": "label_feed", "payload_hash": asserted_hash(**fields)})

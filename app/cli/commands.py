@@ -13,6 +13,7 @@ from app.cli import (
     eval_cmd,
     features_cmd,
     hotpath_cmd,
+    labels_cmd,
     profile_cmd,
     registry_cmd,
     run_cmd,
@@ -25,6 +26,7 @@ from app.cli import (
 __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
-    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, features_cmd, audit_cmd, conformance_cmd,
-    eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd, registry_cmd, schemas_cmd,
+    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, features_cmd, audit_cmd, labels_cmd,
+    conformance_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd, registry_cmd,
+    schemas_cmd,
 ]

@@ -69,7 +69,7 @@ class KafkaBroker(BaseModel):
 BrokerWiring = Annotated[TansuBroker | KafkaBroker, Field(discriminator="type")]
 
 
-AgentName = Literal["wsp", "ig", "ig_http", "census", "hotpath", "al", "dla"]
+AgentName = Literal["wsp", "ig", "ig_http", "census", "hotpath", "al", "dla", "labels"]
 """The agent modules a worker can run (``app/agents/<name>.py``)."""
 
 

@@ -34,6 +34,7 @@ from app.rails.decision import DecisionRecord
 from app.rails.digests import Digest
 from app.rails.envelope import CanonicalEnvelope
 from app.rails.governance import GovernanceFact
+from app.rails.label import LabelAssertion
 from app.rails.payloads import PAYLOAD_MODELS
 from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
@@ -109,6 +110,7 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("audit_anomaly", "v1", AuditAnomaly),
     ExportedSchema("archived_record", "v1", ArchivedRecord),
     ExportedSchema("traffic_watermark", "v1", TrafficWatermark),
+    ExportedSchema("label_assertion", "v1", LabelAssertion),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 

@@ -56,6 +56,7 @@ _AGENT_MODULES: dict[str, str] = {
     "hotpath": "app.agents.hot_path",
     "al": "app.agents.action_layer",
     "dla": "app.agents.audit_log",
+    "labels": "app.agents.labels",
 }
 """Every agent a worker can run, by its ``wiring.worker.agents`` name (order = start order)."""
 

@@ -1,0 +1,46 @@
+"""Read the Label Store back from its segments: every timeline, and what was kept aside.
+
+Readers (``fp labels show``, ``GET /v1/labels/...``, the learning loop) build one
+:class:`LabelTimelines` from every segment of every labels log (each bus generation is a log of
+its own; a label event admitted again on a new bus is the same assertion, a duplicate). The
+reads are as-of by construction, so it does not matter when a reader loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.labels.segments import AnomalyLine, CollisionLine, decode_segment, list_segments
+from app.labels.timeline import LabelTimelines
+from app.objectstore.base import ObjectStore
+from app.rails.label import LabelAssertion
+
+__all__ = ["LabelStoreView", "read_label_store"]
+
+
+@dataclass
+class LabelStoreView:
+    timelines: LabelTimelines = field(default_factory=LabelTimelines)
+    anomalies: list[AnomalyLine] = field(default_factory=list)
+    collisions: list[CollisionLine] = field(default_factory=list)
+    segments: int = 0
+
+
+async def read_label_store(store: ObjectStore) -> LabelStoreView:
+    """Every segment, in (log, partition, offset) order."""
+    view = LabelStoreView()
+    for key in await list_segments(store):
+        segment = decode_segment(key, await store.get(key))
+        view.segments += 1
+        for entry in segment.entries:
+            if isinstance(entry, LabelAssertion):
+                if view.timelines.append(entry).status == "collision":  # across partitions
+                    held = view.timelines.get(entry.run_id, entry.label_id)
+                    assert held is not None
+                    view.collisions.append(CollisionLine(
+                        refused=entry, held_payload_hash=held.payload_hash))
+            elif isinstance(entry, AnomalyLine):
+                view.anomalies.append(entry)
+            else:
+                view.collisions.append(entry)
+    return view
