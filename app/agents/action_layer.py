@@ -35,11 +35,14 @@ from pydantic import ValidationError
 from app.al.executor import Executor
 from app.al.payment_switch import PaymentSwitch
 from app.al.rounds import execute_intents
+from app.al.routes import Routes
+from app.cases.opener import CaseOpener
 from app.eb.publish import publish
 from app.eb.topics import Topic, log_id_of
+from app.objectstore.config import open_object_store
 from app.rails.action import ActionOutcome
 from app.rails.canonical_json import canonical_dumps
-from app.rails.decision import ActionIntent
+from app.rails.decision import ActionIntent, ActionType
 from app.rails.decision_view import DecisionView, parse_decision_view
 from app.rails.reason_codes import ReasonCode
 from app.runtime.agent_context import AgentContext
@@ -103,7 +106,7 @@ class _Layer(StageLogic[set[str]]):
     was on the log when it was taken (the crash window: outcome acked, table write lost)."""
 
     app: faust.App
-    executor: Executor
+    executor: Executor | Routes
     executed: Any  # the al-executed-v1 table
     progress: Any  # the al-progress-v1 table
     watch: PolicyWatch
@@ -234,7 +237,10 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     log_id = log_id_of(rtdl, broker_epoch(profile))
     log = BrokerPartitionLog(bootstrap_servers(profile), rtdl)
     layer = _Layer(
-        app=app, executor=PaymentSwitch(switch, profile.resolve(switch.log_dir)),
+        app=app, executor=Routes(  # OPEN_CASE to case management, the rest to the switch
+            PaymentSwitch(switch, profile.resolve(switch.log_dir)),
+            {ActionType.OPEN_CASE: CaseOpener(open_object_store(
+                profile.wiring.object_store, base_dir=profile.base_dir))}),
         executed=app.Table(AL_EXECUTED_TABLE, partitions=ctx.partitions, key_type=bytes),
         progress=app.Table(AL_PROGRESS_TABLE, partitions=ctx.partitions, key_type=bytes),
         watch=PolicyWatch(profile, now_utc=wall_clock_ts), log=log,

@@ -33,6 +33,10 @@ class ExecutionRequest:
     decision_id: str
     run_id: str
     attempt: int
+    trigger_ts_utc: str | None = None
+    """The trigger's event time, for executors that record when (case management)."""
+    score: float | None = None
+    """The decision's score, for executors that rank by it (case management)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from app.al.execute import Execution, attempt_of, backoff_ms, conclude, outcome_of, triage
 from app.al.executor import ExecutionReply, ExecutionRequest, Executor
 from app.al.policy import ActionPolicy, RetryPolicy
+from app.al.routes import Routes
 from app.rails.action import ActionOutcome, AttemptResult, ExecutionAttempt, OutcomeStatus
 from app.rails.decision import ActionIntent
 from app.rails.decision_view import Decided
@@ -26,26 +27,40 @@ Sleep = Callable[[float], Awaitable[None]]
 Work = tuple[Decided, ActionIntent]
 
 
-async def execute_intents(work: Sequence[Work], executor: Executor, policy: ActionPolicy,
-                          policy_rev: PolicyRev, *, sleep: Sleep = asyncio.sleep
-                          ) -> list[ActionOutcome]:
-    """One outcome per (decision, intent), in input order: DENIED ones are never executed."""
+async def execute_intents(work: Sequence[Work], executor: Executor | Routes,
+                          policy: ActionPolicy, policy_rev: PolicyRev, *,
+                          sleep: Sleep = asyncio.sleep) -> list[ActionOutcome]:
+    """One outcome per (decision, intent), in input order: DENIED ones are never executed.
+
+    With :class:`Routes`, each intent goes to its action type's executor (their attempt rounds
+    run side by side) and its outcome names that executor.
+    """
+    routes = executor if isinstance(executor, Routes) else Routes(executor)
     verdicts = [triage(record, intent, policy.kill_switch) for record, intent in work]
-    runnable = [w for w, v in zip(work, verdicts, strict=True) if v is None]
-    executions = iter(await attempt_rounds(runnable, executor, policy.retry, sleep=sleep))
+    runnable = [i for i, v in enumerate(verdicts) if v is None]
+    groups: dict[int, tuple[Executor, list[int]]] = {}
+    for i in runnable:
+        chosen = routes.of(work[i][1].action_type)
+        groups.setdefault(id(chosen), (chosen, []))[1].append(i)
+    ran = await asyncio.gather(*(attempt_rounds([work[i] for i in indices], chosen,
+                                                policy.retry, sleep=sleep)
+                                 for chosen, indices in groups.values()))
+    executions = {i: execution for (_, indices), done in zip(groups.values(), ran, strict=True)
+                  for i, execution in zip(indices, done, strict=True)}
     outcomes: list[ActionOutcome] = []
-    for (record, intent), verdict in zip(work, verdicts, strict=True):
+    for i, ((record, intent), verdict) in enumerate(zip(work, verdicts, strict=True)):
+        name = routes.of(intent.action_type).name
         if verdict is not None:
             outcomes.append(outcome_of(record, intent, status=OutcomeStatus.DENIED,
                                        reason_codes=(verdict.reason,), attempts=(),
-                                       side_effect_ref=None, executor=executor.name,
+                                       side_effect_ref=None, executor=name,
                                        policy_rev=policy_rev))
             continue
-        execution = next(executions)
+        execution = executions[i]
         status, reasons, ref = conclude(execution)
         outcomes.append(outcome_of(record, intent, status=status, reason_codes=reasons,
                                    attempts=execution.attempts, side_effect_ref=ref,
-                                   executor=executor.name, policy_rev=policy_rev))
+                                   executor=name, policy_rev=policy_rev))
     return outcomes
 
 
@@ -84,7 +99,8 @@ async def attempt_rounds(work: Sequence[Work], executor: Executor, retry: RetryP
 def _request(record: Decided, intent: ActionIntent, attempt: int) -> ExecutionRequest:
     return ExecutionRequest(idempotency_key=intent.action_id, action_type=intent.action_type,
                             subject=intent.subject, decision_id=record.decision_id,
-                            run_id=record.pins.run_id, attempt=attempt)
+                            run_id=record.pins.run_id, attempt=attempt,
+                            trigger_ts_utc=record.trigger.ts_utc, score=record.score)
 
 
 async def _round(executor: Executor, requests: Sequence[ExecutionRequest],

@@ -20,6 +20,7 @@ __all__ = ["collect_evidence"]
 async def collect_evidence(profile: Profile, run_id: str) -> RunEvidence:
     """Everything the checks judge ``run_id`` by, under ``profile``'s wiring."""
     from app.al.side_effect_log import read_side_effects
+    from app.cases.log import opened_cases
     from app.dla.lookup import read_audit_records
 
     worker = profile.wiring.worker
@@ -34,5 +35,6 @@ async def collect_evidence(profile: Profile, run_id: str) -> RunEvidence:
     effects = read_side_effects(profile.resolve(profile.wiring.executor.log_dir))
     async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
         audits = [a.model_dump(mode="json") for a in await read_audit_records(store)]
+        effects += await opened_cases(store)  # case management is OPEN_CASE's executor
     return RunEvidence(run_id=run_id, traffic=traffic, rtdl=rtdl, audit_topic=audit,
                        side_effects=effects, audit_records=audits)

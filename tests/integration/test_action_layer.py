@@ -187,13 +187,17 @@ def test_each_outcome_follows_its_decision_on_the_same_partition(al_run: AlRun) 
 
 def test_the_switch_log_holds_one_side_effect_per_executed_outcome_and_no_other(
         al_run: AlRun) -> None:
+    """Payment actions: OPEN_CASE goes to case management (tests/integration/
+    test_case_opening.py), every other action type to the switch."""
     effects = [e for e in read_side_effects(al_run.switch_dir) if e["run_id"] == al_run.run_id]
     per_key = Counter(e["idempotency_key"] for e in effects)
     assert effects and max(per_key.values()) == 1, per_key.most_common(3)
     outcomes = _of(al_run.rtdl(), "action_outcome")
     executed = {o["action_id"]: o["side_effect_ref"] for o in outcomes
-                if o["status"] == "EXECUTED"}
+                if o["status"] == "EXECUTED" and o["action_type"] != "OPEN_CASE"}
     assert executed == {e["idempotency_key"]: e["side_effect_ref"] for e in effects}
+    assert {o["executor"] for o in outcomes if o["action_type"] == "OPEN_CASE"} <= {
+        "case_management"}
 
 
 def test_the_faulty_switch_produced_retries_and_failures_on_the_bus(al_run: AlRun) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from app.al.execute import backoff_ms
 from app.al.executor import ExecutionReply, ExecutionRequest
-from app.al.payment_switch import SwitchFault, fault_of, read_side_effects
+from app.al.payment_switch import EXECUTOR_NAME, SwitchFault, fault_of, read_side_effects
 from app.al.policy import ActionPolicy, KillSwitch, RetryPolicy
 from app.al.rounds import execute_intents
 from app.profiles.wiring import SimulatedSwitchWiring
@@ -203,3 +203,31 @@ async def test_never_more_attempts_than_the_policy_allows(max_attempts: int) -> 
     (outcome,) = await _run([record], executor, ActionPolicy(retry=retry))
     assert len(outcome.attempts) == len(executor.calls) == max_attempts
     assert outcome.status is OutcomeStatus.FAILED
+
+
+async def test_routes_send_open_case_to_case_management_and_name_it_on_the_outcome(
+        make_decision: MakeDecision, make_switch: MakeSwitch, tmp_path: Path) -> None:
+    from app.al.routes import Routes
+    from app.cases.log import case_id_for_action, list_case_ids
+    from app.cases.opener import CaseOpener
+    from app.objectstore.local import LocalObjectStore
+
+    records = [make_decision(n, ActionType.HOLD_FOR_REVIEW, ActionType.OPEN_CASE)
+               for n in range(3)]
+    async with LocalObjectStore(tmp_path / "objects") as store:
+        routes = Routes(make_switch(), {ActionType.OPEN_CASE: CaseOpener(store)})
+        outcomes = await _run(records, routes, ActionPolicy(retry=FAST))
+        again = await _run(records, routes, ActionPolicy(retry=FAST))  # a redelivery
+        cases = await list_case_ids(store)
+    assert {o.status for o in outcomes + again} == {OutcomeStatus.EXECUTED}
+    assert {(o.action_type, o.executor) for o in outcomes} == {
+        (ActionType.HOLD_FOR_REVIEW, EXECUTOR_NAME), (ActionType.OPEN_CASE, "case_management")}
+    opened = {o.action_id: o.side_effect_ref for o in outcomes
+              if o.action_type is ActionType.OPEN_CASE}
+    assert sorted(cases) == sorted(case_id_for_action(a) for a in opened)
+    assert all(ref == f"case:{case_id_for_action(a)}" for a, ref in opened.items())
+    switch_keys = {e["idempotency_key"] for e in read_side_effects(tmp_path / "switch")}
+    assert switch_keys == {o.action_id for o in outcomes
+                           if o.action_type is ActionType.HOLD_FOR_REVIEW}
+    assert [o.reason_codes for o in again if o.action_type is ActionType.OPEN_CASE] == \
+        [(ReasonCode.ALREADY_EXECUTED,)] * 3
