@@ -7,6 +7,7 @@ from types import ModuleType
 from app.cli import (
     audit_cmd,
     broker_cmd,
+    cases_cmd,
     conformance_cmd,
     demo_cmd,
     eb_cmd,
@@ -27,6 +28,6 @@ __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
     demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, features_cmd, audit_cmd, labels_cmd,
-    conformance_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd, registry_cmd,
-    schemas_cmd,
+    cases_cmd, conformance_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd,
+    registry_cmd, schemas_cmd,
 ]

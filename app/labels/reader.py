@@ -1,15 +1,18 @@
-"""Read the Label Store back from its segments: every timeline, and what was kept aside.
+"""Read the Label Store back from its two sources: every timeline, and what was kept aside.
 
 Readers (``fp labels show``, ``GET /v1/labels/...``, the learning loop) build one
 :class:`LabelTimelines` from every segment of every labels log (each bus generation is a log of
-its own; a label event admitted again on a new bus is the same assertion, a duplicate). The
-reads are as-of by construction, so it does not matter when a reader loads.
+its own; a label event admitted again on a new bus is the same assertion, a duplicate) and from
+every case's verdicts (``app.labels.from_case``). The reads are as-of by construction, so it does
+not matter when a reader loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.cases.log import list_case_ids, read_case
+from app.labels.from_case import assertions_of_case
 from app.labels.segments import AnomalyLine, CollisionLine, decode_segment, list_segments
 from app.labels.timeline import LabelTimelines
 from app.objectstore.base import ObjectStore
@@ -43,4 +46,8 @@ async def read_label_store(store: ObjectStore) -> LabelStoreView:
                 view.anomalies.append(entry)
             else:
                 view.collisions.append(entry)
+    for case_id in await list_case_ids(store):
+        case = await read_case(store, case_id)
+        if case is not None:
+            view.timelines.extend(assertions_of_case(case))
     return view
