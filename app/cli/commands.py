@@ -9,6 +9,7 @@ from app.cli import (
     broker_cmd,
     cases_cmd,
     conformance_cmd,
+    console_cmd,
     demo_cmd,
     eb_cmd,
     eval_cmd,
@@ -28,6 +29,6 @@ __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
     demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, features_cmd, audit_cmd, labels_cmd,
-    cases_cmd, conformance_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd,
+    cases_cmd, console_cmd, conformance_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd,
     registry_cmd, schemas_cmd,
 ]
