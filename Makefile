@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fp-installed
 
-.PHONY: install demo test lint schemas bench clean
+.PHONY: install demo test lint schemas bench clean browser
 
 install: $(STAMP)
 
@@ -18,10 +18,20 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/fp demo
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The console's browser test drives Debian's Chromium (a browser download does not work on
+# machines without open network access); installed once, as root (CI runs as root).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "installing Debian's chromium and chromium-driver for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null || { \
+	    echo "could not install them: run 'apt-get install chromium chromium-driver' as root"; \
+	    exit 1; }; }
 
 lint: install
 	$(BIN)/ruff check .

@@ -36,7 +36,12 @@ def opened_event(request: ExecutionRequest) -> CaseEvent:
         at_utc=request.trigger_ts_utc, run_id=request.run_id, decision_id=request.decision_id,
         action_id=request.idempotency_key, flow_id=subject.get("flow_id"),
         card_id=subject.get("card_id"), account_id=subject.get("account_id"),
-        score=request.score)
+        score=request.score, amount_minor=_amount(subject.get("amount_minor")))
+
+
+def _amount(text: str | None) -> int | None:
+    """The flow's amount from the intent's subject (decisions before issue #14 carry none)."""
+    return int(text) if text is not None and text.isdigit() else None
 
 
 class CaseOpener:

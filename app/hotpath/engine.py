@@ -206,7 +206,10 @@ class HotPath:
                     event_id=envelope.event_id, event_type=envelope.event_type,
                     ts_utc=envelope.ts_utc, eb_ref=ref),
                 subject={"card_id": payload.card_id, "account_id": payload.account_id,
-                         "merchant_id": payload.merchant_id, "flow_id": payload.flow_id},
+                         "merchant_id": payload.merchant_id, "flow_id": payload.flow_id,
+                         # what a case's dual control and the console read (issue #14)
+                         "amount_minor": str(payload.amount_minor),
+                         "currency": payload.currency},
                 snapshot=snapshot, posture=posture, posture_reasons=reasons,
                 resolution=ctx.resolution, policy=self.policy, policy_rev=self.policy_rev))
             _apply(shard, event, record.outcome)
