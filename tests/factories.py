@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from app.rails.envelope import CanonicalEnvelope, dump_envelope
@@ -9,8 +11,8 @@ from app.rails.ids import engine_event_id, make_id, run_id
 from app.rails.label import LabelAssertion
 from app.rails.timefmt import epoch_micros_to_ts
 
-__all__ = ["make_envelope", "make_envelope_bytes", "make_label_assertion", "make_payload",
-           "make_pins"]
+__all__ = ["StageEvent", "StageMessage", "StageTp", "make_envelope", "make_envelope_bytes",
+           "make_label_assertion", "make_payload", "make_pins", "tmp_profile"]
 
 _T0_MICROS = 1_709_294_400_000_000  # 2024-03-01T12:00:00Z
 
@@ -97,3 +99,42 @@ def make_label_assertion(flow: int = 0, *, kind: int = 0, label_type: str = "pos
     return LabelAssertion.model_validate(fields | {
         "label_id": label_id or f"lbl_{flow:012d}_{kind}", "run_id": pins["run_id"],
         "source": "label_feed", "payload_hash": asserted_hash(**fields)})
+
+
+@dataclass(frozen=True)
+class StageMessage:
+    """The parts of a faust message a partition stage reads (``app.runtime.partition_stage``)."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: float | None
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """A delivered record, as a partition stage sees faust's event."""
+
+    message: StageMessage
+
+
+@dataclass(frozen=True)
+class StageTp:
+    topic: str
+    partition: int
+
+
+def tmp_profile(tmp_path: Path) -> Path:
+    """A copy of the local profile whose object store lives in ``tmp_path`` and whose broker
+    is not running: for commands that read the object store only."""
+    import yaml
+
+    from app.profiles.loader import profile_path
+
+    body = yaml.safe_load(profile_path("local").read_text())
+    body["wiring"]["object_store"] = {"type": "local", "root": str(tmp_path / "objects")}
+    body["wiring"]["broker"] = {"type": "tansu", "state_dir": str(tmp_path / "no-broker")}
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(body))
+    return path

@@ -22,8 +22,23 @@ from typing import Any, Literal
 from app.rails.case import CaseEvent, CaseEventType, CaseState, Verdict
 
 __all__ = [
-    "Approve", "Case", "CasePolicy", "Claim", "Close", "Command", "Note", "Refusal", "Reject",
-    "Reopen", "Resolve", "fold", "handle", "needs_second_approval",
+    "ACTIONS",
+    "VERDICTS",
+    "Approve",
+    "Case",
+    "CasePolicy",
+    "Claim",
+    "Close",
+    "Command",
+    "Note",
+    "Refusal",
+    "Reject",
+    "Reopen",
+    "Resolve",
+    "command_of",
+    "fold",
+    "handle",
+    "needs_second_approval",
 ]
 
 
@@ -95,6 +110,36 @@ class Reopen(_Base):
 
 
 Command = Claim | Note | Resolve | Approve | Reject | Close | Reopen
+ACTIONS = ("claim", "note", "resolve", "approve", "reject", "close", "reopen")
+"""Commands by the name the CLI and the console give them."""
+VERDICTS: tuple[Verdict, ...] = ("fraud", "abuse", "legit", "inconclusive")
+
+
+def command_of(action: str, case_id: str, command_id: str, actor: str, version: int, *,
+               text: str = "", verdict: str | None = None,
+               current_label: str | None = None) -> Command:
+    """The command named ``action`` (one of :data:`ACTIONS`); ``text`` is its note or reason.
+
+    Raises:
+        ValueError: an unknown action, or a resolve without a known verdict.
+    """
+    common = (case_id, command_id, actor, version)
+    if action == "resolve":
+        if verdict not in VERDICTS:
+            raise ValueError(f"a verdict is one of {', '.join(VERDICTS)}, got {verdict!r}")
+        return Resolve(*common, verdict=verdict,
+                       note=text, current_label=current_label)
+    simple: dict[str, Command] = {"claim": Claim(*common), "approve": Approve(*common),
+                                  "close": Close(*common)}
+    if action in simple:
+        return simple[action]
+    if action == "note":
+        return Note(*common, text=text)
+    if action == "reject":
+        return Reject(*common, note=text)
+    if action == "reopen":
+        return Reopen(*common, reason=text)
+    raise ValueError(f"no case action {action!r} (one of {', '.join(ACTIONS)})")
 
 
 @dataclass(frozen=True)

@@ -16,20 +16,8 @@ import sys
 from typing import Any
 
 from app.cases.log import list_case_ids, read_case, run_command
-from app.cases.model import (
-    Approve,
-    Case,
-    CasePolicy,
-    Claim,
-    Close,
-    Command,
-    Note,
-    Refusal,
-    Reject,
-    Reopen,
-    Resolve,
-)
-from app.labels.reader import read_label_store
+from app.cases.model import ACTIONS, VERDICTS, CasePolicy, Refusal, command_of
+from app.labels.reader import flow_label
 from app.objectstore.base import ObjectStore
 from app.objectstore.config import open_object_store
 from app.profiles.loader import load_profile
@@ -80,15 +68,6 @@ async def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _current_label(store: ObjectStore, case: Case) -> str | None:
-    """The flow's latest label as the Label Store knows it now (cases' own verdicts included)."""
-    if case.opened.run_id is None or case.opened.flow_id is None:
-        return None
-    view = await read_label_store(store)
-    verdict = view.timelines.verdict((case.opened.run_id, case.opened.flow_id))
-    return None if verdict is None else verdict.label_value
-
-
 async def _act(args: argparse.Namespace) -> int:
     policy = CasePolicy()
     async with _store(args.profile) as store:
@@ -103,23 +82,11 @@ async def _act(args: argparse.Namespace) -> int:
         command_id = args.command_id or short_id(
             "case-command", case.case_id, version, args.actor, args.action, text,
             getattr(args, "verdict", None))
-        common = (case.case_id, command_id, args.actor, version)
-        command: Command
-        if args.action == "claim":
-            command = Claim(*common)
-        elif args.action == "note":
-            command = Note(*common, text=args.text)
-        elif args.action == "resolve":
-            command = Resolve(*common, verdict=args.verdict, note=args.note,
-                              current_label=await _current_label(store, case))
-        elif args.action == "approve":
-            command = Approve(*common)
-        elif args.action == "reject":
-            command = Reject(*common, note=args.note)
-        elif args.action == "close":
-            command = Close(*common)
-        else:
-            command = Reopen(*common, reason=args.reason)
+        current = await flow_label(store, case.opened.run_id, case.opened.flow_id) \
+            if args.action == "resolve" else None
+        command = command_of(args.action, case.case_id, command_id, args.actor, version,
+                             text=text, verdict=getattr(args, "verdict", None),
+                             current_label=current)
         result = await run_command(store, command, at_utc=wall_clock_ts(), policy=policy)
     if isinstance(result, Refusal):
         print(f"fp cases: refused ({result.status} {result.reason_code}): {result.message}",
@@ -152,8 +119,7 @@ def register(subparsers: Any) -> None:
         "claim": ("take the case (assign it to yourself)", []),
         "note": ("add a note (notes are never edited)", [("text", {})]),
         "resolve": ("give a verdict (dual control may hold it for approval)", [
-            ("--verdict", {"required": True,
-                           "choices": ["fraud", "abuse", "legit", "inconclusive"]}),
+            ("--verdict", {"required": True, "choices": VERDICTS}),
             ("--note", {"required": True})]),
         "approve": ("approve another investigator's pending verdict", []),
         "reject": ("reject another investigator's pending verdict", [
@@ -161,6 +127,7 @@ def register(subparsers: Any) -> None:
         "close": ("close a resolved case", []),
         "reopen": ("reopen a resolved or closed case", [("--reason", {"required": True})]),
     }
+    assert tuple(actions) == ACTIONS
     for action, (help_text, extra) in actions.items():
         command = sub.add_parser(action, help=help_text)
         command.add_argument("case_id")

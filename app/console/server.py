@@ -25,22 +25,10 @@ import jinja2
 from aiohttp import web
 
 from app.cases.log import list_case_ids, read_case, run_command
-from app.cases.model import (
-    Approve,
-    Case,
-    CasePolicy,
-    Claim,
-    Close,
-    Command,
-    Note,
-    Refusal,
-    Reject,
-    Reopen,
-    Resolve,
-)
+from app.cases.model import ACTIONS, Case, CasePolicy, Claim, Refusal, command_of
 from app.console.auth import Investigators
 from app.dla.lookup import AuditIndex
-from app.labels.reader import read_label_store
+from app.labels.reader import flow_label, read_label_store
 from app.objectstore.base import ObjectStore
 from app.rails.ids import short_id
 from app.rails.timefmt import ts_to_epoch_micros
@@ -192,35 +180,16 @@ class Console:
         text = str(form.get("text", "") or form.get("note", "") or form.get("reason", ""))
         command_id = str(form.get("command_id") or short_id(
             "console", case.case_id, version, actor, action, text, str(form.get("verdict"))))
-        common = (case.case_id, command_id, actor, version)
-        command: Command
-        if action == "claim":
-            command = Claim(*common)
-        elif action == "note":
-            command = Note(*common, text=text)
-        elif action == "resolve":
-            verdict = str(form.get("verdict", ""))
-            if verdict not in ("fraud", "abuse", "legit", "inconclusive"):
-                return await self._render_case(actor, case, status=400,
-                                               message="pick a verdict")
-            current = None
-            if case.opened.run_id and case.opened.flow_id:
-                held = (await read_label_store(self.store)).timelines.verdict(
-                    (case.opened.run_id, case.opened.flow_id))
-                current = None if held is None else held.label_value
-            command = Resolve(*common, verdict=verdict, note=text,  # type: ignore[arg-type]
-                              current_label=current)
-        elif action == "approve":
-            command = Approve(*common)
-        elif action == "reject":
-            command = Reject(*common, note=text)
-        elif action == "close":
-            command = Close(*common)
-        elif action == "reopen":
-            command = Reopen(*common, reason=text)
-        else:
+        if action not in ACTIONS:
             return self._page("error.html", status=404, actor=actor,
                               message=f"no action {action}")
+        current = await flow_label(self.store, case.opened.run_id, case.opened.flow_id) \
+            if action == "resolve" else None
+        try:
+            command = command_of(action, case.case_id, command_id, actor, version, text=text,
+                                 verdict=str(form.get("verdict", "")), current_label=current)
+        except ValueError as exc:
+            return await self._render_case(actor, case, status=400, message=str(exc))
         result = await run_command(self.store, command, at_utc=self.now_utc(),
                                    policy=self.policy)
         if isinstance(result, Refusal):

@@ -18,7 +18,7 @@ from app.labels.timeline import LabelTimelines
 from app.objectstore.base import ObjectStore
 from app.rails.label import LabelAssertion
 
-__all__ = ["LabelStoreView", "read_label_store"]
+__all__ = ["LabelStoreView", "flow_label", "read_label_store"]
 
 
 @dataclass
@@ -51,3 +51,12 @@ async def read_label_store(store: ObjectStore) -> LabelStoreView:
         if case is not None:
             view.timelines.extend(assertions_of_case(case))
     return view
+
+
+async def flow_label(store: ObjectStore, run_id: str | None, flow_id: str | None) -> str | None:
+    """The flow's latest label value as the Label Store knows it now (None: no label, or no
+    flow): what a verdict would overturn."""
+    if run_id is None or flow_id is None:
+        return None
+    verdict = (await read_label_store(store)).timelines.verdict((run_id, flow_id))
+    return None if verdict is None else verdict.label_value

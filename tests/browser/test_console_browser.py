@@ -24,7 +24,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import yaml
 from selenium import webdriver
 from selenium.common.exceptions import (
     NoAlertPresentException,
@@ -41,10 +40,10 @@ from app.cases.model import Case
 from app.cases.opener import CaseOpener
 from app.labels.reader import read_label_store
 from app.objectstore.local import LocalObjectStore
-from app.profiles.loader import profile_path
 from app.rails.case import CaseState
 from app.rails.label import LabelAssertion
 from app.rails.timefmt import ts_to_epoch_micros
+from tests.factories import tmp_profile
 from tests.unit.cases.test_case_log import ACTION, request
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -62,11 +61,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    body = yaml.safe_load(profile_path("local").read_text())
-    body["wiring"]["object_store"] = {"type": "local", "root": str(tmp_path / "objects")}
-    body["wiring"]["broker"] = {"type": "tansu", "state_dir": str(tmp_path / "no-broker")}
-    profile = tmp_path / "profile.yaml"
-    profile.write_text(yaml.safe_dump(body))
+    profile = tmp_profile(tmp_path)
 
     async def seed() -> None:
         async with LocalObjectStore(tmp_path / "objects") as store:

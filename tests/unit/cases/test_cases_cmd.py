@@ -10,7 +10,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-import yaml
 
 from app.cases.log import case_id_for_action, read_case
 from app.cases.model import Case
@@ -18,19 +17,15 @@ from app.cases.opener import CaseOpener
 from app.cli.main import main
 from app.labels.partition import LabelPartition
 from app.objectstore.local import LocalObjectStore
-from app.profiles.loader import profile_path
 from app.rails.case import CaseState
+from tests.factories import tmp_profile
 from tests.unit.cases.test_case_log import ACTION, request
 from tests.unit.labels.test_label_stage import LOG, TOPIC, label_event
 
 
 @pytest.fixture
 def profile(tmp_path: Path) -> str:
-    body = yaml.safe_load(profile_path("local").read_text())
-    body["wiring"]["object_store"] = {"type": "local", "root": str(tmp_path / "objects")}
-    body["wiring"]["broker"] = {"type": "tansu", "state_dir": str(tmp_path / "no-broker")}
-    path = tmp_path / "profile.yaml"
-    path.write_text(yaml.safe_dump(body))
+    path = tmp_profile(tmp_path)
 
     async def seed() -> None:  # flow 1: the bank says legit; the platform opened a case on it
         part = LabelPartition(LOG, TOPIC, 0)

@@ -143,3 +143,21 @@ def test_any_command_sequence_keeps_the_case_consistent(commands: list[Command],
             proposal = max((e for e in case.events if e.seq < event.seq and
                             e.event_type is CaseEventType.VERDICT_PROPOSED), key=lambda e: e.seq)
             assert proposal.actor != event.actor  # dual control held
+
+
+def test_command_of_builds_every_action_and_refuses_the_rest() -> None:
+    from app.cases.model import ACTIONS, command_of
+
+    made = {a: command_of(a, CASE, f"id-{a}", "ann", 3, text="why", verdict="abuse",
+                          current_label="fraud") for a in ACTIONS}
+    assert {a: type(c).__name__.lower() for a, c in made.items()} == {a: a for a in ACTIONS}
+    resolve = made["resolve"]
+    assert isinstance(resolve, Resolve) and (resolve.verdict, resolve.note,
+                                             resolve.current_label) == ("abuse", "why", "fraud")
+    assert isinstance(made["reopen"], Reopen) and made["reopen"].reason == "why"
+    import pytest
+
+    with pytest.raises(ValueError, match="no case action"):
+        command_of("explode", CASE, "x", "ann", 1)
+    with pytest.raises(ValueError, match="a verdict is one of"):
+        command_of("resolve", CASE, "x", "ann", 1, verdict="maybe")

@@ -21,30 +21,17 @@ from app.rails.envelope import dump_envelope
 from app.rails.label import LabelAssertion
 from app.rails.timefmt import epoch_micros_to_ts
 from app.runtime.partition_stage import PartitionStage, Record
-from tests.factories import _T0_MICROS, make_envelope, make_payload
+from tests.factories import (
+    _T0_MICROS,
+    StageEvent,
+    StageMessage,
+    StageTp,
+    make_envelope,
+    make_payload,
+)
 
 TOPIC = "fp.bus.labels.v1"
 LOG = "fp.bus.labels.v1.e0"
-
-
-@dataclass(frozen=True)
-class Msg:
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: float | None
-
-
-@dataclass(frozen=True)
-class Ev:
-    message: Msg
-
-
-@dataclass(frozen=True)
-class Tp:
-    topic: str
-    partition: int
 
 
 @dataclass
@@ -61,8 +48,9 @@ class LabelsLog:
     async def end(self, partition: int) -> int:
         return len(self.values)
 
-    def events(self, start: int, stop: int) -> list[Ev]:
-        return [Ev(Msg(0, o, b"", self.values[o], None)) for o in range(start, stop)]
+    def events(self, start: int, stop: int) -> list[StageEvent]:
+        return [StageEvent(StageMessage(0, o, b"", self.values[o], None))
+                for o in range(start, stop)]
 
 
 def label_event(flow: int, kind: int = 0, value: str = "fraud", observed_s: int = 3600) -> bytes:
@@ -84,7 +72,7 @@ def _worker(store: ObjectStore, log: LabelsLog) -> tuple[PartitionStage[LabelPar
     logic = _LabelStore(store=store, topic=TOPIC, log_id=LOG)
     stage = PartitionStage(name="labels", topic=TOPIC, log_id=LOG, logic=logic, log=log,
                            catch_up=True)
-    stage.assign([Tp(TOPIC, 0)])
+    stage.assign([StageTp(TOPIC, 0)])
     return stage, logic
 
 

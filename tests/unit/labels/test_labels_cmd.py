@@ -7,22 +7,17 @@ from pathlib import Path
 
 import orjson
 import pytest
-import yaml
 
 from app.cli.main import main
 from app.labels.partition import LabelPartition
 from app.objectstore.local import LocalObjectStore
-from app.profiles.loader import profile_path
+from tests.factories import tmp_profile
 from tests.unit.labels.test_label_stage import LOG, TOPIC, label_event
 
 
 @pytest.fixture
 def profile(tmp_path: Path) -> str:
-    body = yaml.safe_load(profile_path("local").read_text())
-    body["wiring"]["object_store"] = {"type": "local", "root": str(tmp_path / "objects")}
-    body["wiring"]["broker"] = {"type": "tansu", "state_dir": str(tmp_path / "no-broker")}
-    path = tmp_path / "profile.yaml"
-    path.write_text(yaml.safe_dump(body))
+    path = tmp_profile(tmp_path)
 
     async def write() -> None:  # flow 4: detected as fraud at +1 h, cleared at +2 h
         part = LabelPartition(LOG, TOPIC, 0)
