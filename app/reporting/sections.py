@@ -140,7 +140,28 @@ def _audit(s: MainJobSummary) -> Section:
                     f"{fmt_count(a.decisions)} decisions",))
 
 
+def _labels(s: MainJobSummary) -> Section:
+    h = s.labels
+    if h is None:
+        return Section("Labels and cases", notes=("label health: not measured (no Label Store "
+                                                   "in wiring.worker.agents)",))
+    rows = tuple((outcome, fmt_count(n), fmt_count(k), fmt_pct(_share(k, n)))
+                 for outcome, n, k in h.coverage)
+    hours = ("-" if h.time_to_label_h_p50 is None else
+             f"p50 {h.time_to_label_h_p50:,.1f} h, p90 {h.time_to_label_h_p90 or 0:,.1f} h")
+    states = ", ".join(f"{st} {fmt_count(n)}" for st, n in h.cases_by_state) or "none"
+    verdicts = ", ".join(f"{v} {fmt_count(n)}" for v, n in h.resolved_by_verdict) or "none yet"
+    return Section(
+        "Labels and cases", ("decision outcome", "fraud/abuse flows", "labelled", "coverage"),
+        rows, (f"label events in the Label Store: {fmt_count(h.label_events)}; time to label "
+               f"(observed - effective): {hours}",
+               f"overturned: {fmt_count(h.overturned_flows)} of {fmt_count(h.labelled_flows)} "
+               f"labelled flows ({fmt_pct(h.overturn_rate)})",
+               f"cases opened: {fmt_count(h.cases_opened)} ({states}); resolved by verdict: "
+               f"{verdicts}"))
+
+
 def summary_sections(summary: MainJobSummary) -> list[Section]:
     """The summary's sections, in reading order."""
     return [f(summary) for f in (_run, _admission, _decisions, _actions, _campaigns, _latency,
-                                 _audit)]
+                                 _audit, _labels)]

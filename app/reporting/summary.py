@@ -16,6 +16,7 @@ from typing import Any
 
 from app.evaluation.scorecard_report import OUTCOMES, Evaluation
 from app.evaluation.truth import TRUTH_LABELS, TruthRow
+from app.labels.health import LabelHealth
 from app.rails.action import OutcomeStatus
 from app.rails.decision import ActionType
 from app.rails.receipts import ReceiptDecision
@@ -36,6 +37,7 @@ __all__ = [
     "build_summary",
     "chart_data",
     "distinct_by",
+    "flow_of",
 ]
 
 RECEIPT_DECISIONS: tuple[str, ...] = tuple(d.value for d in ReceiptDecision)
@@ -95,6 +97,8 @@ class MainJobSummary:
     span_s: float | None
     audit: AuditStats | None
     missing: tuple[str, ...] = field(default=())
+    labels: LabelHealth | None = None
+    """Label health and cases (None: not measured, e.g. no Label Store deployed)."""
 
     @property
     def drained(self) -> bool:
@@ -186,7 +190,8 @@ def build_summary(*, run_id: str, planned_rows: int, receipts: Mapping[str, int]
                   admitted_by_type: Mapping[str, int], decisions: Sequence[BusRecord],
                   outcomes: Sequence[BusRecord], audit_records: Sequence[Mapping[str, Any]] | None,
                   evaluation: Evaluation, admitted_ms: Mapping[TrafficPosition, int],
-                  outcomes_expected: bool, missing: Sequence[str] = ()) -> MainJobSummary:
+                  outcomes_expected: bool, missing: Sequence[str] = (),
+                  labels: LabelHealth | None = None) -> MainJobSummary:
     """Summarize one run.
 
     Args:
@@ -222,10 +227,10 @@ def build_summary(*, run_id: str, planned_rows: int, receipts: Mapping[str, int]
         outcome_latency=LatencyStats.of(outcome_ms), outcome_latency_unknown=outcome_unknown,
         throughput_per_s=rate, span_s=span_s,
         audit=None if audit_records is None else _audit(by_id, audit_records),
-        missing=tuple(missing))
+        missing=tuple(missing), labels=labels)
 
 
-def _flow_of(decision: Mapping[str, Any]) -> str | None:
+def flow_of(decision: Mapping[str, Any]) -> str | None:
     """The one flow the decision's intents name (the join key to truth, as in evaluation)."""
     intents = decision.get("intents")
     flows = {s.get("flow_id") for i in (intents if isinstance(intents, list) else ())
@@ -247,7 +252,7 @@ def chart_data(decisions: Sequence[BusRecord], outcomes: Sequence[BusRecord],
                          for d in by_id.values()))
     scores: dict[str, list[float]] = {label: [] for label in TRUTH_LABELS}
     for d in by_id.values():
-        score, flow = d.body.get("score"), _flow_of(d.body)
+        score, flow = d.body.get("score"), flow_of(d.body)
         row = truth.get(flow) if flow is not None else None
         if row is not None and isinstance(score, int | float) and not isinstance(score, bool):
             scores.setdefault(row.label, []).append(float(score))
