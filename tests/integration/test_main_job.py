@@ -93,6 +93,19 @@ def test_summary_counts_equal_what_the_topics_hold(main_job: MainJob) -> None:
     assert s.audit is not None and s.audit.complete == s.decisions
 
 
+def test_label_health_counts_the_runs_label_events_and_cases(main_job: MainJob) -> None:
+    s = main_job.result.summary
+    assert s is not None and s.labels is not None
+    labels = [e for e in main_job.read(Topic.LABELS) if e.get("run_id") == s.run_id]
+    assert labels, "the tiny world streamed no label events: nothing to judge"
+    assert s.labels.label_events == len(labels)
+    review = sum(1 for d in main_job.rtdl("decision")
+                 for i in d["intents"] if i["action_type"] == "OPEN_CASE")
+    assert s.labels.cases_opened == review
+    assert s.labels.cases_by_state == ((("OPEN", review),) if review else ())
+    assert s.labels.time_to_label_h_p50 is not None and s.labels.time_to_label_h_p50 > 0
+
+
 def test_latency_and_throughput_come_from_the_run(main_job: MainJob) -> None:
     s = main_job.result.summary
     assert s is not None and s.decision_latency is not None and s.outcome_latency is not None
