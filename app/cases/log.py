@@ -77,18 +77,21 @@ async def append_events(store: ObjectStore, events: list[CaseEvent]) -> None:
 
 
 async def open_case(store: ObjectStore, opened: CaseEvent) -> bool:
-    """Write a case's OPENED event; True if this call opened it, False if it was open already
-    (the same event: an intent executed again). Another event under the same case id is a
-    broken invariant and raises."""
+    """Write a case's OPENED event; True if this call opened it, False if it was open already.
+
+    The case id is a function of the intent's idempotency key, so a held OPENED answers the
+    key like a payment switch answers a held key: with the earlier side effect, whatever this
+    request says (a trigger decided again under another posture may carry another score).
+    """
     if opened.event_type is not CaseEventType.OPENED or opened.seq != 1:
         raise ValueError("open_case writes an OPENED event at seq 1")
     key = event_key(opened.case_id, 1)
     if await store.exists(key):
-        held = await store.get(key)
-        if held != _bytes(opened):
-            raise ObjectExistsError(key, "the case is open with another OPENED event")
         return False
-    await store.put(key, _bytes(opened))
+    try:
+        await store.put(key, _bytes(opened))
+    except ObjectExistsError:
+        return False  # a concurrent first execution with other bytes won: the case is open
     return True
 
 

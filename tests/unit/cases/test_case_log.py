@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,16 @@ async def test_two_commands_racing_for_one_version_one_wins_one_is_stale(
     note = await run_command(store, Note(case_id, "n", "ann", 2, "<script>x</script>"),
                              at_utc=AT, policy=CasePolicy())
     assert not isinstance(note, Refusal) and note[0].note == "<script>x</script>"
+
+
+async def test_an_intent_executed_again_with_another_score_keeps_the_first_case(
+        store: ObjectStore) -> None:
+    """A trigger decided again (a restored bus, a live posture) may carry another score: the
+    case its key opened stays as it was, and the answer is the earlier side effect."""
+    first = await (await CaseOpener(store).execute([request()]))[0]
+    again = await (await CaseOpener(store).execute([replace(request(attempt=2),
+                                                             score=0.11)]))[0]
+    assert (again.result, again.already_done) == (AttemptResult.OK, True)
+    assert again.side_effect_ref == first.side_effect_ref
+    case = await read_case(store, case_id_for_action(ACTION))
+    assert case is not None and case.opened.score == 0.72
