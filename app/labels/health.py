@@ -1,7 +1,8 @@
 """Label health of one run, for the main job's summary and report (issue #14).
 
 Pure: the caller passes the run's label assertions (``app.labels.reader``), its cases
-(``app.cases.log``), each decided flow's outcome and, after the run, the world's truth by flow.
+(``app.cases.log``), each decided flow's outcome and, after the run, the flows the world's truth
+says were fraud or abuse (truth stays with the after-the-fact tools: ``app.reporting`` reads it).
 
 - **Coverage**: of the flows that truly were fraud or abuse, how many the Label Store has any
   label for, by the decision's outcome (the bank's feed is late and incomplete by design; the
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from app.cases.model import Case
-from app.evaluation.truth import TruthRow
 from app.labels.timeline import LabelTimelines
 from app.rails.label import LabelAssertion
 from app.rails.timefmt import ts_to_epoch_micros
@@ -57,14 +58,13 @@ def _pct(values: list[float], q: float) -> float | None:
 
 def label_health(assertions: Sequence[LabelAssertion], cases: Sequence[Case],
                  outcome_by_flow: Mapping[str, str],
-                 truth: Mapping[str, TruthRow]) -> LabelHealth:
+                 truly_bad: AbstractSet[str]) -> LabelHealth:
     timelines = LabelTimelines()
     timelines.extend(assertions)
     labelled = {flow for _, flow in timelines.subjects()}
     coverage: dict[str, list[int]] = {}
     for flow, outcome in sorted(outcome_by_flow.items()):
-        row = truth.get(flow)
-        if row is None or not row.is_fraud_or_abuse:
+        if flow not in truly_bad:
             continue
         counts = coverage.setdefault(outcome, [0, 0])
         counts[0] += 1

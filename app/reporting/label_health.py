@@ -17,11 +17,13 @@ from app.evaluation.truth import TruthRow
 from app.labels.health import LabelHealth, label_health
 from app.labels.reader import read_label_store
 from app.objectstore.base import ObjectStore
+from app.objectstore.config import open_object_store
+from app.profiles.loader import Profile
 from app.rails.label import LabelAssertion
 from app.reporting.records import BusRecord
 from app.reporting.summary import flow_of
 
-__all__ = ["read_label_health"]
+__all__ = ["read_label_health", "run_label_health"]
 
 WAIT_S = 15.0
 
@@ -51,5 +53,15 @@ async def read_label_health(store: ObjectStore, run_id: str, *, admitted_label_e
             cases.append(case)
     outcomes = {flow: str(d.body.get("outcome")) for d in decisions
                 if (flow := flow_of(d.body)) is not None}
-    return (label_health(assertions, cases, outcomes, truth),
-            max(0, admitted_label_events - held))
+    bad = {flow for flow, row in truth.items() if row.is_fraud_or_abuse}
+    return label_health(assertions, cases, outcomes, bad), max(0, admitted_label_events - held)
+
+
+async def run_label_health(profile: Profile, run_id: str, *, admitted_label_events: int,
+                           decisions: Sequence[BusRecord], truth: Mapping[str, TruthRow]
+                           ) -> tuple[LabelHealth, int]:
+    """:func:`read_label_health` on the profile's object store."""
+    async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
+        return await read_label_health(store, run_id,
+                                       admitted_label_events=admitted_label_events,
+                                       decisions=decisions, truth=truth)

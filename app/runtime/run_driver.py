@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +25,6 @@ from aiokafka import AIOKafkaConsumer
 
 from app.cli.sr_cmd import sr_run
 from app.eb.topics import Topic, topic_name
-from app.evaluation.truth import TruthRow
-from app.labels.health import LabelHealth
 from app.objectstore.config import open_object_store
 from app.oracle.locator import parse_locator
 from app.profiles.loader import Profile
@@ -39,7 +37,7 @@ from app.reporting.follow import (
     read_admission_times,
     written_before,
 )
-from app.reporting.label_health import read_label_health
+from app.reporting.label_health import run_label_health
 from app.reporting.progress import progress_line
 from app.reporting.render import render_text
 from app.reporting.report import ReportPaths, write_report
@@ -243,7 +241,10 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
               f"({evaluation.truth_flows:,} flows, read by reference after its gate PASSed)")
     labels = None
     if _deploys_labels(profile):
-        labels, behind = asyncio.run(_label_health(profile, outcome.run_id, follower, truth))
+        labels, behind = asyncio.run(run_label_health(
+            profile, outcome.run_id,
+            admitted_label_events=follower.admitted_by_type.get("label_event", 0),
+            decisions=follower.decisions, truth=truth))
         if behind:
             steps.say(f"the Label Store did not hold {behind:,} admitted label events yet: "
                       "label health counts what it held")
@@ -266,14 +267,6 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
 def _deploys_labels(profile: Profile) -> bool:
     agents = profile.wiring.worker.agents
     return agents is None or "labels" in agents
-
-
-async def _label_health(profile: Profile, run_id: str, follower: RunFollower,
-                        truth: Mapping[str, TruthRow]) -> tuple[LabelHealth, int]:
-    async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
-        return await read_label_health(
-            store, run_id, admitted_label_events=follower.admitted_by_type.get("label_event", 0),
-            decisions=follower.decisions, truth=truth)
 
 
 async def _partition_counts(servers: list[str], wanted: Callable[[str], bool]) -> dict[str, int]:

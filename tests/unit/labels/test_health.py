@@ -36,8 +36,9 @@ def test_coverage_time_to_label_overturns_and_cases() -> None:
                         policy=CasePolicy())
         assert isinstance(events, list)
         case = fold([*case.events, *events])
+    bad = {flow for flow, row in truth.items() if row.is_fraud_or_abuse}
     health = label_health(assertions, [case, fold([opened.model_copy(
-        update={"case_id": "d" * 32})])], outcomes, truth)
+        update={"case_id": "d" * 32})])], outcomes, bad)
     assert health.coverage == (("APPROVE", 2, 1), ("DECLINE", 1, 1))
     assert health.label_events == 4
     assert (health.time_to_label_h_p50, health.time_to_label_h_p90) == (3.0, 10.0)  # 1,2,3,10 h
@@ -53,8 +54,7 @@ def test_the_summary_prints_label_health() -> None:
     from app.reporting.sections import summary_sections
     from tests.unit.reporting.test_summary import Run  # the suite's small summarised run
 
-    health = label_health([make_label_assertion(1)], [], {FLOW(1): "DECLINE"},
-                          {FLOW(1): _truth(1, True)})
+    health = label_health([make_label_assertion(1)], [], {FLOW(1): "DECLINE"}, {FLOW(1)})
     summary = replace(Run().summary(), labels=health)
     [section] = [s for s in summary_sections(summary) if s.title == "Labels and cases"]
     assert section.rows == (("DECLINE", "1", "1", "100.0%"),)
