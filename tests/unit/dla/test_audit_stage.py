@@ -19,30 +19,11 @@ from app.objectstore.local import LocalObjectStore
 from app.rails.audit import AuditRecord
 from app.rails.decision import ActionType
 from app.runtime.partition_stage import PartitionStage, Record
+from tests.factories import StageEvent, StageMessage, StageTp
 from tests.unit.dla.conftest import TOPIC, Rtdl, make_decision, make_outcome
 
 LOG = "fp.bus.rtdl.v1.e0"
 TWO = (ActionType.DECLINE_AUTH, ActionType.OPEN_CASE)
-
-
-@dataclass(frozen=True)
-class Msg:
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: float | None
-
-
-@dataclass(frozen=True)
-class Ev:
-    message: Msg
-
-
-@dataclass(frozen=True)
-class Tp:
-    topic: str
-    partition: int
 
 
 @dataclass
@@ -81,12 +62,12 @@ def _worker(store: ObjectStore, rtdl: Rtdl) -> tuple[PartitionStage[AuditPartiti
     logic = _AuditLog(store=store, log=log, rtdl=TOPIC, log_id=LOG, segment_max_chains=2)
     stage = PartitionStage(name="dla", topic=TOPIC, log_id=LOG, logic=logic, log=log,
                            catch_up=True)
-    stage.assign([Tp(TOPIC, 0)])
+    stage.assign([StageTp(TOPIC, 0)])
     return stage, logic
 
 
-def _events(rtdl: Rtdl, start: int, stop: int) -> list[Ev]:
-    return [Ev(Msg(0, r.offset, b"", r.value, r.published_s))
+def _events(rtdl: Rtdl, start: int, stop: int) -> list[StageEvent]:
+    return [StageEvent(StageMessage(0, r.offset, b"", r.value, r.published_s))
             for r in rtdl.records[start:stop]]
 
 
