@@ -42,8 +42,8 @@ from app.eb.topics import Topic, log_id_of
 from app.objectstore.config import open_object_store
 from app.rails.action import ActionOutcome
 from app.rails.canonical_json import canonical_dumps
-from app.rails.decision import ActionIntent, ActionType
-from app.rails.decision_view import DecisionView, parse_decision_view
+from app.rails.decision import ActionIntent, ActionType, DecisionRecord
+from app.rails.decision_view import Decided, parse_decision_view
 from app.rails.reason_codes import ReasonCode
 from app.runtime.agent_context import AgentContext
 from app.runtime.al_metrics import (
@@ -96,7 +96,7 @@ class _Job:
     """One intent to execute, with the record whose partition its table entry is filed under."""
 
     record: Record
-    decision: DecisionView
+    decision: Decided
     intent: ActionIntent
 
 
@@ -144,7 +144,9 @@ class _Layer(StageLogic[set[str]]):
                 self._unreadable(record, "neither a decision nor an action outcome")
             return
         try:
-            decision = parse_decision_view(raw)  # the snapshot's values are not AL's
+            decision: Decided = parse_decision_view(raw)  # the snapshot's values are not AL's
+            if any(i.action_type is ActionType.OPEN_CASE for i in decision.intents):
+                decision = DecisionRecord.model_validate_json(raw)  # the case's evidence
         except ValidationError as exc:
             self._unreadable(record, f"{exc.error_count()} validation errors")
             return

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.rails.action import AttemptResult
-from app.rails.decision import ActionType
+from app.rails.decision import ActionType, DecisionRecord
 from app.rails.reason_codes import ReasonCode
 
 __all__ = ["ExecutionReply", "ExecutionRequest", "Executor"]
@@ -37,6 +37,9 @@ class ExecutionRequest:
     """The trigger's event time, for executors that record when (case management)."""
     score: float | None = None
     """The decision's score, for executors that rank by it (case management)."""
+    decision: DecisionRecord | None = None
+    """The whole decision, with the features it saw: AL parses it only for OPEN_CASE intents
+    (the case's evidence); None for every other intent."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from app.al.executor import ExecutionReply, ExecutionRequest, Executor
 from app.al.policy import ActionPolicy, RetryPolicy
 from app.al.routes import Routes
 from app.rails.action import ActionOutcome, AttemptResult, ExecutionAttempt, OutcomeStatus
-from app.rails.decision import ActionIntent
+from app.rails.decision import ActionIntent, DecisionRecord
 from app.rails.decision_view import Decided
 from app.rails.policy_rev import PolicyRev
 
@@ -100,7 +100,8 @@ def _request(record: Decided, intent: ActionIntent, attempt: int) -> ExecutionRe
     return ExecutionRequest(idempotency_key=intent.action_id, action_type=intent.action_type,
                             subject=intent.subject, decision_id=record.decision_id,
                             run_id=record.pins.run_id, attempt=attempt,
-                            trigger_ts_utc=record.trigger.ts_utc, score=record.score)
+                            trigger_ts_utc=record.trigger.ts_utc, score=record.score,
+                            decision=record if isinstance(record, DecisionRecord) else None)
 
 
 async def _round(executor: Executor, requests: Sequence[ExecutionRequest],

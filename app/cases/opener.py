@@ -6,7 +6,8 @@ time is the trigger's event time, never the wall clock), so executing the same i
 any worker, after any crash, writes the same bytes under the same key: the case opens exactly
 once, and a later repeat's answer says ``already_done`` (two racing first executions may both
 say not done: the store's create-only write keeps the case single either way). The side
-effect's ref is ``case:<case_id>``.
+effect's ref is ``case:<case_id>``. The decision's snapshot is kept as the case's evidence
+(``app.cases.evidence``), written before the OPENED event.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 
 from app.al.executor import ExecutionReply, ExecutionRequest
+from app.cases.evidence import evidence_of, write_evidence
 from app.cases.log import case_id_for_action, event_key, open_case
 from app.objectstore.base import ObjectStore
 from app.rails.action import AttemptResult
@@ -67,6 +69,8 @@ class CaseOpener:
             return ExecutionReply(request.idempotency_key, AttemptResult.REJECTED,
                                   reason_code=ReasonCode.EXECUTOR_REJECTED)
         opened = opened_event(request)
+        if request.decision is not None:  # first, so no case opened from a decision lacks it
+            await write_evidence(self.store, evidence_of(opened.case_id, request.decision))
         created = await open_case(self.store, opened)  # a store failure raises: fail-stop
         return ExecutionReply(request.idempotency_key, AttemptResult.OK,
                               side_effect_ref=f"case:{opened.case_id}",

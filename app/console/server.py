@@ -17,21 +17,26 @@ the case's OPENED time). "Next case" claims the highest-priority OPEN case for t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
 
+from app.cases.evidence import card_usual, entity_context, read_evidence, top_features
 from app.cases.log import list_case_ids, read_case, run_command
 from app.cases.model import ACTIONS, Case, CasePolicy, Claim, Refusal, command_of
+from app.console.api import add_label_api
 from app.console.auth import Investigators
+from app.console.flow_events import FlowEvents
 from app.dla.lookup import AuditIndex
 from app.labels.reader import flow_label, read_label_store
 from app.objectstore.base import ObjectStore
+from app.rails.bundle import ScorecardBundle
 from app.rails.ids import short_id
 from app.rails.timefmt import ts_to_epoch_micros
+from app.registry.store import RegistryError, RegistryStore
 
 __all__ = ["AGE_BRACKETS", "Console", "age_bracket", "build_console"]
 
@@ -56,6 +61,7 @@ class Console:
     investigators: Investigators
     policy: CasePolicy
     now_utc: Any  # () -> str: the wall clock (investigator actions, SLA ages); injected in tests
+    flows: FlowEvents = field(default_factory=FlowEvents)
 
     # --- who -----------------------------------------------------------------------------
     def actor(self, request: web.Request) -> str | None:
@@ -164,9 +170,28 @@ class Console:
         if case.opened.decision_id:
             found = await AuditIndex().find(self.store, case.opened.decision_id)
             audit = found[1][-1] if found else None
-        return self._page("case.html", status=status, actor=actor, case=case, labels=labels,
-                          audit=audit, message=message, csrf=self.investigators.csrf(actor),
-                          age=age_bracket(case.opened.at_utc, self.now_utc()))
+        evidence = await read_evidence(self.store, case.case_id)
+        values = evidence.snapshot.values if evidence is not None else {}
+        bundle = None
+        if evidence is not None and evidence.bundle is not None:
+            bundle = await self._bundle(evidence.bundle.digest.hex)
+        events = [] if not (case.opened.run_id and case.opened.flow_id) else \
+            await self.flows.of(self.store, case.opened.run_id, case.opened.flow_id)
+        return self._page(
+            "case.html", status=status, actor=actor, case=case, labels=labels, audit=audit,
+            message=message, csrf=self.investigators.csrf(actor),
+            age=age_bracket(case.opened.at_utc, self.now_utc()), evidence=evidence,
+            top=top_features(bundle, evidence.reason_codes if evidence else (), values),
+            usual=card_usual(values) if evidence is not None else [],
+            entities=entity_context(values), flow_events=events)
+
+    async def _bundle(self, digest_hex: str) -> ScorecardBundle | None:
+        """The decision's bundle from the registry (None when it is not there: the page says
+        which rules fired by reason code, without their conditions)."""
+        try:
+            return await RegistryStore(self.store).get_bundle(digest_hex)
+        except RegistryError:
+            return None
 
     async def act(self, request: web.Request) -> web.Response:
         actor = self._who(request)
@@ -220,4 +245,5 @@ def build_console(console: Console) -> web.Application:
         web.post("/logout", console.logout), web.get("/", console.queue),
         web.post("/next", console.next_case), web.get("/cases/{case_id}", console.case_page),
         web.post("/cases/{case_id}/{action}", console.act)])
+    add_label_api(app, console)
     return app

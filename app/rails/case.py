@@ -19,10 +19,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from app.rails.decision import (
+    BundleRef,
+    DecisionOutcome,
+    DecisionReason,
+    FeatureSnapshot,
+)
 from app.rails.ids import Hex32, Hex64
 from app.rails.timefmt import TsUtc
 
-__all__ = ["CaseEvent", "CaseEventType", "CaseState", "Verdict"]
+__all__ = ["CaseEvent", "CaseEventType", "CaseEvidence", "CaseState", "Verdict"]
 
 
 class CaseState(StrEnum):
@@ -77,3 +83,24 @@ class CaseEvent(BaseModel):
     # NOTE_ADDED, VERDICT_*, RESOLVED, REOPENED
     note: str | None = Field(default=None, max_length=4000)
     verdict: Verdict | None = None
+
+
+class CaseEvidence(BaseModel):
+    """Why the platform opened a case: the triggering decision's outcome, score, reason codes and
+    bundle, and its feature snapshot, the entity context (card, account, device, IP, merchant,
+    graph) as of the decision.
+
+    Written once, before the case's OPENED event, at ``cases/<case_id>/evidence.json``: the bus
+    that carried the decision may be long gone when an investigator opens the case.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record_type: Literal["case_evidence"] = "case_evidence"
+    case_id: Hex32
+    decision_id: Hex64
+    outcome: DecisionOutcome
+    score: float | None = Field(allow_inf_nan=False)
+    reason_codes: tuple[DecisionReason, ...]
+    bundle: BundleRef | None
+    snapshot: FeatureSnapshot

@@ -29,7 +29,7 @@ from app.rails.archive import ArchivedRecord
 from app.rails.audit import AuditAnomaly, AuditRecord
 from app.rails.bundle import ScorecardBundle
 from app.rails.canonical_json import pretty_dumps
-from app.rails.case import CaseEvent
+from app.rails.case import CaseEvent, CaseEvidence
 from app.rails.control import RunReady
 from app.rails.decision import DecisionRecord
 from app.rails.digests import Digest
@@ -113,6 +113,7 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("traffic_watermark", "v1", TrafficWatermark),
     ExportedSchema("label_assertion", "v1", LabelAssertion),
     ExportedSchema("case_event", "v1", CaseEvent),
+    ExportedSchema("case_evidence", "v1", CaseEvidence),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 

@@ -231,3 +231,10 @@ async def test_routes_send_open_case_to_case_management_and_name_it_on_the_outco
                            if o.action_type is ActionType.HOLD_FOR_REVIEW}
     assert [o.reason_codes for o in again if o.action_type is ActionType.OPEN_CASE] == \
         [(ReasonCode.ALREADY_EXECUTED,)] * 3
+    async with LocalObjectStore(tmp_path / "objects") as store:  # each case keeps its evidence
+        from app.cases.evidence import read_evidence
+        kept = {case_id: await read_evidence(store, case_id) for case_id in cases}
+    by_decision = {r.decision_id: r for r in records}
+    assert all(e is not None and e.snapshot == by_decision[e.decision_id].snapshot
+               and e.reason_codes == by_decision[e.decision_id].reason_codes
+               for e in kept.values())

@@ -137,3 +137,52 @@ def test_tokens_come_from_the_environment_and_bad_entries_are_refused() -> None:
 def _micros(ts: str) -> int:
     from app.rails.timefmt import ts_to_epoch_micros
     return ts_to_epoch_micros(ts)
+
+
+async def test_a_case_page_shows_why_the_flow_s_events_and_the_entity_context(
+        client: TestClient, store: ObjectStore) -> None:
+    """A case opened from a full decision keeps its evidence: the page shows the rules that
+    fired with the values that fired them, the card's usual, every feature by entity, and the
+    flow's events from the admitted-traffic archive."""
+    from app.cases.evidence import read_evidence
+    from app.ig.archive import write_archive
+    from app.rails.archive import ArchivedRecord
+    from app.rails.envelope import dump_envelope
+    from app.registry.resolver import bootstrap_pair
+    from tests.factories import make_envelope, make_payload
+    from tests.unit.al.conftest import decision
+
+    ref, bundle = bootstrap_pair()
+    rule = next(r for r in bundle.rules if r.op == ">=" and type(r.value) is int)
+    values = {rule.feature: rule.value, "card.count_7d": 7, "card.amount_sum_7d": 7_000,
+              "ip.distinct_cards_1h": 2, "graph.ip_new_for_card": True}
+    record = decision(5)
+    snapshot = record.snapshot.model_copy(update={"values": values})
+    record = record.model_copy(update={"bundle": ref, "reason_codes": (rule.reason_code,),
+                                       "snapshot": snapshot, "score": 70.0})
+    run_id = orjson.loads(label_event(1))["run_id"]
+    action = "3" * 64
+    await (await CaseOpener(store).execute([replace(
+        request(action), run_id=run_id, score=70.0, decision=record)]))[0]
+    case_id = case_id_for_action(action)
+    evidence = await read_evidence(store, case_id)
+    assert evidence is not None and evidence.snapshot.values == values
+    events = [make_envelope(1, event_type=t, payload=make_payload(t, 1))
+              for t in ("auth_request", "clearing", "refund")]
+    await write_archive(store, "gen1", [
+        ArchivedRecord(stream="traffic", partition=0, offset=n, partition_key="k",
+                       ingress_partition=0, record=orjson.loads(dump_envelope(e)))
+        for n, e in enumerate(events)])
+    await login(client, ANN)
+    page = await (await client.get(f"/cases/{case_id}")).text()
+    top = page[page.index('id="top-features"'):page.index('id="card-usual"')]
+    assert rule.reason_code in top and rule.feature in top and f"&gt;= {rule.value}" in top
+    assert "mean 1,000, max - over 7 payments in 7 days" in page
+    flow = page[page.index('id="flow-events"'):page.index('id="labels"')]
+    assert [t for t in ("auth_request", "clearing", "refund") if t in flow] == [
+        "auth_request", "clearing", "refund"] and "merchant_id merch_00000001" in flow
+    context = page[page.index('id="entity-context"'):page.index('id="events"')]
+    assert all(name in context for name in values) and context.index("card.") < \
+        context.index("ip.") < context.index("graph.")
+    other = await (await client.get(f"/cases/{case_id_for_action(LOW)}")).text()
+    assert "no evidence kept for this case" in other  # opened without its decision
