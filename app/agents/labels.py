@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
+from app.cases.label_cases import FlowDecisions
 from app.eb.topics import Topic, log_id_of
 from app.labels.partition import LabelPartition
 from app.objectstore.base import ObjectStore
@@ -49,6 +50,12 @@ FLUSH_S = 1.0
 (minutes to months), so a second of buffering costs nothing and keeps segments few."""
 SEGMENT_MAX_ENTRIES = 5_000
 
+LABEL_CASES = Counter("fp_labels_triaged_total",
+                      "Disputes and chargebacks triaged: a case opened (the flow was approved) "
+                      "or dismissed (it was not).", ["result"])
+TRIAGE_WAITING = Gauge("fp_labels_triage_waiting",
+                       "Disputes and chargebacks waiting for their flow's decision (an unknown "
+                       "flow waits for ever).", ["partition"])
 LABEL_LINES = Counter("fp_labels_segment_lines_total",
                       "Lines the Label Store wrote, by kind.", ["kind"])
 
@@ -61,6 +68,7 @@ class _LabelStore(StageLogic[LabelPartition]):
     store: ObjectStore
     topic: str
     log_id: str
+    decisions: FlowDecisions = field(default_factory=FlowDecisions)
 
     async def load(self, partition: int, carrier: Event | None,
                    snapshot: StageSnapshot | None) -> Resumed[LabelPartition]:
@@ -85,6 +93,16 @@ class _LabelStore(StageLogic[LabelPartition]):
         log_event(logger, "labels.taken", partition=partition, resumed_at=info.resumed_at,
                   caught_up_to=info.caught_up_to, assertions=len(state.timelines),
                   seconds=info.seconds)
+
+    async def tick(self, partition: int, part: LabelPartition) -> None:
+        """Every :data:`FLUSH_S`: write the segment, then triage its labels (a case opens only
+        for a label already durable in the Label Store)."""
+        await self.flush(partition, part)
+        if part.triage.waiting:
+            triaged = await part.triage.run(self.store, self.decisions)
+            LABEL_CASES.labels("opened").inc(triaged.opened)
+            LABEL_CASES.labels("dismissed").inc(triaged.dismissed)
+            TRIAGE_WAITING.labels(str(partition)).set(triaged.waiting)
 
     async def flush(self, partition: int, part: LabelPartition) -> None:
         flushed = await part.flush(self.store)
@@ -117,7 +135,7 @@ def register(app: faust.App, ctx: AgentContext) -> None:
     @app.timer(FLUSH_S)  # type: ignore[untyped-decorator]  # faust's
     async def _flush_tick() -> None:
         try:
-            await stage.visit(logic.flush)
+            await stage.visit(logic.tick)
         except Exception as exc:
             fail_stop("labels", exc)
 

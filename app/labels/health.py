@@ -43,6 +43,8 @@ class LabelHealth:
     cases_opened: int
     cases_by_state: tuple[tuple[str, int], ...]
     resolved_by_verdict: tuple[tuple[str, int], ...]
+    cases_from_labels: int = 0
+    """Of ``cases_opened``, those a dispute or chargeback on an approved flow opened."""
 
     @property
     def overturn_rate(self) -> float | None:
@@ -84,4 +86,5 @@ def label_health(assertions: Sequence[LabelAssertion], cases: Sequence[Case],
         time_to_label_h_p50=_pct(delays, 0.5), time_to_label_h_p90=_pct(delays, 0.9),
         labelled_flows=len(labelled), overturned_flows=overturned, cases_opened=len(cases),
         cases_by_state=tuple(sorted(states.items())),
-        resolved_by_verdict=tuple(sorted(verdicts.items())))
+        resolved_by_verdict=tuple(sorted(verdicts.items())),
+        cases_from_labels=sum(c.opened.label_id is not None for c in cases))

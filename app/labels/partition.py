@@ -5,13 +5,16 @@ turns each into an assertion (or an anomaly), checks it against what the partiti
 holds (a repeat is a no-op, a colliding id a ``label_collision`` line) and buffers the lines;
 :meth:`flush` writes the segment ``[first_offset, next_offset)``. :meth:`restore` rebuilds the
 partition from its segments, so a restarted worker resumes after the last one (nothing written
-twice, nothing lost: the records after it are read from the log again).
+twice, nothing lost: the records after it are read from the log again). New assertions are
+also offered to the partition's :class:`~app.cases.label_cases.LabelTriage`: a dispute or a
+chargeback on an approved flow opens a case.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.cases.label_cases import LabelTriage
 from app.labels.from_event import LabelAnomaly, assertion_of
 from app.labels.segments import (
     AnomalyLine,
@@ -50,6 +53,8 @@ class LabelPartition:
         self.first_offset = 0
         self.next_offset = 0
         self.pending: list[Entry] = []
+        self.triage = LabelTriage()
+        """Labels that may open a case, waiting for their flow's decision (``app.cases``)."""
 
     @property
     def buffered(self) -> int:
@@ -68,6 +73,7 @@ class LabelPartition:
             appended = self.timelines.append(made)
             if appended.status == "new":
                 self.pending.append(made)
+                self.triage.offer((made,))
             elif appended.status == "collision":
                 assert appended.held is not None
                 self.pending.append(CollisionLine(refused=made,
@@ -101,6 +107,8 @@ class LabelPartition:
             if segment.header.first_offset != resume:
                 raise ValueError(f"{key}: starts at {segment.header.first_offset}, the previous "
                                  f"segment ended at {resume}")
-            self.timelines.extend(e for e in segment.entries if isinstance(e, LabelAssertion))
+            restored = [e for e in segment.entries if isinstance(e, LabelAssertion)]
+            self.timelines.extend(restored)
+            self.triage.offer(restored)  # a case it opened before is found and skipped
             resume = segment.header.next_offset
         self.first_offset = self.next_offset = resume

@@ -80,6 +80,10 @@ class CaseEvent(BaseModel):
     account_id: str | None = None
     score: float | None = Field(default=None, allow_inf_nan=False)
     amount_minor: int | None = None
+    label_id: str | None = Field(
+        default=None, max_length=128,
+        description="OPENED by a label that needs a look (a dispute or chargeback on an "
+                    "approved flow): that label's id. None when an OPEN_CASE intent opened it.")
     # NOTE_ADDED, VERDICT_*, RESOLVED, REOPENED
     note: str | None = Field(default=None, max_length=4000)
     verdict: Verdict | None = None

@@ -157,8 +157,9 @@ def _labels(s: MainJobSummary) -> Section:
                f"(observed - effective): {hours}",
                f"overturned: {fmt_count(h.overturned_flows)} of {fmt_count(h.labelled_flows)} "
                f"labelled flows ({fmt_pct(h.overturn_rate)})",
-               f"cases opened: {fmt_count(h.cases_opened)} ({states}); resolved by verdict: "
-               f"{verdicts}"))
+               f"cases opened: {fmt_count(h.cases_opened)} ({states}; "
+               f"{fmt_count(h.cases_from_labels)} by disputes or chargebacks on approved flows); "
+               f"resolved by verdict: {verdicts}"))
 
 
 def summary_sections(summary: MainJobSummary) -> list[Section]:

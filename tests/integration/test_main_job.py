@@ -101,8 +101,10 @@ def test_label_health_counts_the_runs_label_events_and_cases(main_job: MainJob) 
     assert s.labels.label_events == len(labels)
     review = sum(1 for d in main_job.rtdl("decision")
                  for i in d["intents"] if i["action_type"] == "OPEN_CASE")
-    assert s.labels.cases_opened == review
-    assert s.labels.cases_by_state == ((("OPEN", review),) if review else ())
+    by_labels = s.labels.cases_from_labels  # disputes and chargebacks on approved flows
+    assert s.labels.cases_opened == review + by_labels
+    assert s.labels.cases_by_state == ((("OPEN", review + by_labels),) if review + by_labels
+                                       else ())
     assert s.labels.time_to_label_h_p50 is not None and s.labels.time_to_label_h_p50 > 0
 
 
