@@ -86,3 +86,12 @@ def test_disputes_and_chargebacks_on_approved_flows_opened_one_case_each(
     for case_id, case in by_label.items():
         assert case.opened.label_id == may[case_id] and case.opened.action_id is None
         assert case.opened.flow_id == looks[may[case_id]] and case.state is CaseState.OPEN
+
+
+def test_kill_9_rewrote_no_case_event_and_lost_no_case(pipeline_run: PipelineRun) -> None:
+    """Case events and evidence are create-only: what the crash left is there byte for byte,
+    and every case open at the crash is still one case with the same history so far."""
+    assert pipeline_run.cases_at_crash, "no case was open at the crash: nothing to judge"
+    after = pipeline_run.objects("cases")
+    for key, data in pipeline_run.cases_at_crash.items():
+        assert after.get(key) == data
