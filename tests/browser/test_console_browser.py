@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import (
@@ -38,12 +39,19 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from app.cases.log import case_id_for_action, read_case
 from app.cases.model import Case
 from app.cases.opener import CaseOpener
+from app.ig.archive import write_archive
 from app.labels.reader import read_label_store
 from app.objectstore.local import LocalObjectStore
+from app.rails.archive import ArchivedRecord
 from app.rails.case import CaseState
+from app.rails.decision import ActionType, DecisionOutcome, DecisionRecord
+from app.rails.envelope import dump_envelope
 from app.rails.label import LabelAssertion
 from app.rails.timefmt import ts_to_epoch_micros
-from tests.factories import tmp_profile
+from app.registry.resolver import bootstrap_pair
+from app.registry.scorecard import score
+from tests.factories import make_envelope, make_payload, make_pins, tmp_profile
+from tests.unit.al.conftest import decision
 from tests.unit.cases.test_case_log import ACTION, request
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -51,6 +59,29 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300
 ANN, BOB = "ann-browser-token-0123", "bob-browser-token-0123"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 NOTE = "<script>window.__pwned = 1; alert('x')</script> card testing ring"
+
+
+PINS = make_pins() | {"run_id": request().run_id}
+VALUES = {"txn.amount_minor": 250_000, "txn.is_night_utc": True, "txn.mcc": 5732,
+          "card.count_7d": 9, "card.amount_sum_7d": 61_200, "card.amount_max_7d": 12_500,
+          "card.count_1h": 2, "card.amount_to_mean_7d": 36.8, "card.amount_zscore_7d": 7.9,
+          "device.distinct_cards_5m": 3, "device.distinct_cards_1h": 5, "device.count_1h": 6,
+          "ip.distinct_cards_5m": 3, "ip.distinct_cards_1h": 4, "account.count_24h": 3,
+          "graph.device_new_for_card": True, "graph.ip_new_for_card": True,
+          "graph.device_distinct_cards_24h": 5, "graph.device_distinct_customers_total": 4}
+"""A card-testing cash-out as the decision saw it: the case's evidence on the screenshot."""
+
+
+def _decision() -> DecisionRecord:
+    """The OPEN_CASE intent's decision, scored by the bootstrap scorecard on :data:`VALUES`."""
+    ref, bundle = bootstrap_pair()
+    scored = score(bundle, VALUES)
+    record = decision(1, ActionType.OPEN_CASE)
+    return record.model_copy(update={
+        "bundle": ref, "reason_codes": tuple(f.reason_code for f in scored.fired),
+        "score": float(scored.score), "outcome": DecisionOutcome.REVIEW,
+        "snapshot": record.snapshot.model_copy(update={
+            "values": VALUES, "as_of": request().trigger_ts_utc})})
 
 
 def _free_port() -> int:
@@ -66,8 +97,15 @@ def console(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     async def seed() -> None:
         async with LocalObjectStore(tmp_path / "objects") as store:
             big = replace(request(), subject={**request().subject, "amount_minor": "250000",
-                                              "currency": "EUR"})
+                                              "currency": "EUR"}, decision=_decision(),
+                          score=_decision().score)
             await (await CaseOpener(store).execute([big]))[0]
+            await write_archive(store, "gen1", [  # the flow's events, as IG admitted them
+                ArchivedRecord(stream="traffic", partition=0, offset=n, partition_key="k",
+                               ingress_partition=0, record=orjson.loads(dump_envelope(
+                                   make_envelope(1, event_type=t, pins=PINS, payload=make_payload(
+                                       t, 1, amount_minor=250_000)))))
+                for n, t in enumerate(("auth_request", "clearing"))])
 
     asyncio.run(seed())
     port = _free_port()
@@ -156,6 +194,9 @@ def test_two_investigators_resolve_a_case_under_dual_control(
     browser.find_element(By.ID, "next-case").click()
     _wait(browser, "the claimed case", lambda d: d.current_url == f"{base}/cases/{case_id}")
     _wait(browser, "IN_REVIEW", _text("state", "IN_REVIEW"))
+    top = browser.find_element(By.ID, "top-features").text
+    assert all(f.reason_code in top for f in score(bootstrap_pair()[1], VALUES).fired)
+    assert "clearing" in browser.find_element(By.ID, "flow-events").text
 
     browser.find_element(By.ID, "note-text").send_keys(NOTE)
     browser.find_element(By.ID, "add-note").click()
@@ -171,7 +212,9 @@ def test_two_investigators_resolve_a_case_under_dual_control(
     _wait(browser, "PENDING_APPROVAL (above the amount)", _text("state", "PENDING_APPROVAL"))
     browser.find_element(By.ID, "approve").click()  # A cannot approve A's own verdict
     _wait(browser, "the dual-control refusal", _text("message", "CASE_DUAL_CONTROL"))
+    browser.set_window_size(1280, 2000)  # the decision's evidence and the history
     browser.save_screenshot(str(shots / "console_case.png"))
+    browser.set_window_size(1280, 1000)
     proposed_at = _case(root, case_id).events[-1].at_utc
 
     browser.delete_all_cookies()
