@@ -12,7 +12,8 @@ from app.rails.label import LabelAssertion
 from app.rails.timefmt import epoch_micros_to_ts
 
 __all__ = ["StageEvent", "StageMessage", "StageTp", "make_envelope", "make_envelope_bytes",
-           "make_label_assertion", "make_payload", "make_pins", "tmp_profile"]
+           "make_label_assertion", "make_payload", "make_pins", "tmp_profile",
+           "write_case_events"]
 
 _T0_MICROS = 1_709_294_400_000_000  # 2024-03-01T12:00:00Z
 
@@ -138,3 +139,28 @@ def tmp_profile(tmp_path: Path) -> Path:
     path = tmp_path / "profile.yaml"
     path.write_text(yaml.safe_dump(body))
     return path
+
+
+async def write_case_events(store: Any, index: int, version: int) -> str:
+    """Case ``index`` (opened by an OPEN_CASE intent whose action id is ``index`` in hex) grown
+    to ``version`` events in the store: OPENED, CLAIMED by ann, then notes. Idempotent; the
+    case's id."""
+    from app.cases.log import case_id_for_action, open_case, read_case, run_command
+    from app.cases.model import CasePolicy, Claim, Note
+    from app.rails.case import CaseEvent, CaseEventType
+
+    action_id = f"{index:064x}"
+    case_id = case_id_for_action(action_id)
+    at = epoch_micros_to_ts(_T0_MICROS + index * 1_000_000)
+    await open_case(store, CaseEvent(
+        case_id=case_id, seq=1, event_type=CaseEventType.OPENED, command_id=action_id,
+        actor="platform", at_utc=at, run_id="e" * 32, decision_id="d" * 64,
+        action_id=action_id, flow_id=f"flow_{index:012d}", score=0.5))
+    case = await read_case(store, case_id)
+    while case is not None and case.version < version:
+        command = (Claim(case_id, f"claim-{index}", "ann", 1) if case.version == 1 else
+                   Note(case_id, f"note-{index}-{case.version}", "ann", case.version,
+                        text=f"note {case.version}"))
+        await run_command(store, command, at_utc=at, policy=CasePolicy())
+        case = await read_case(store, case_id)
+    return case_id

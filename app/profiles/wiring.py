@@ -69,7 +69,8 @@ class KafkaBroker(BaseModel):
 BrokerWiring = Annotated[TansuBroker | KafkaBroker, Field(discriminator="type")]
 
 
-AgentName = Literal["wsp", "ig", "ig_http", "census", "hotpath", "al", "dla", "labels"]
+AgentName = Literal["wsp", "ig", "ig_http", "census", "hotpath", "al", "dla", "labels",
+                    "case_bus"]
 """The agent modules a worker can run (``app/agents/<name>.py``)."""
 
 

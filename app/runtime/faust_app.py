@@ -57,6 +57,7 @@ _AGENT_MODULES: dict[str, str] = {
     "al": "app.agents.action_layer",
     "dla": "app.agents.audit_log",
     "labels": "app.agents.labels",
+    "case_bus": "app.agents.case_bus",
 }
 """Every agent a worker can run, by its ``wiring.worker.agents`` name (order = start order)."""
 
