@@ -10,6 +10,7 @@ from app.cli import (
     cases_cmd,
     conformance_cmd,
     console_cmd,
+    datasets_cmd,
     demo_cmd,
     eb_cmd,
     eval_cmd,
@@ -28,7 +29,7 @@ from app.cli import (
 __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
-    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, features_cmd, audit_cmd, labels_cmd,
-    cases_cmd, console_cmd, conformance_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd, profile_cmd,
-    registry_cmd, schemas_cmd,
+    demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, features_cmd, datasets_cmd, audit_cmd,
+    labels_cmd, cases_cmd, console_cmd, conformance_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd,
+    profile_cmd, registry_cmd, schemas_cmd,
 ]

@@ -2,7 +2,11 @@
 traffic with the online fold itself, and measure parity against the snapshots DF recorded.
 
 ``rebuild`` is pure (records in, snapshots out), ``parity`` compares, ``bus`` reads a run back
-from the bus and wires the two together (``parity_for_run``).
+from the bus and wires the two together (``parity_for_run``); ``archive_source`` does the same
+from the object store (IG's admitted-traffic archive, DLA's audit log: ``parity_from_archive``),
+which outlives an embedded broker. ``dataset`` builds training datasets (one row per decision
+trigger, features rebuilt offline, labels as known at a time) described by a
+:class:`~app.rails.dataset.DatasetManifest`.
 """
 
 from app.ofs.errors import ParityInputError

@@ -31,7 +31,9 @@ class RecordedSnapshot:
     event_id: str
     posture: Posture
     snapshot_hash: str
-    values: Mapping[str, object]
+    values: Mapping[str, object] | None
+    """None when the source holds the hash only (DLA's audit records): then parity compares
+    snapshot hashes and has no per-feature detail for this decision."""
 
     @classmethod
     def of_decision(cls, record: DecisionRecord) -> RecordedSnapshot:
@@ -123,6 +125,12 @@ class ParityReport:
     """Further decisions of an already counted trigger (the first one is compared)."""
     notes: dict[str, int] = field(default_factory=dict)
     """Counts from the readers (unreadable decisions, traffic events, anomalies, late)."""
+    per_feature: bool = True
+    """False when the recorded side carried snapshot hashes only (decisions read from DLA's
+    audit log, not the bus): :attr:`features` is then empty and only hashes were compared."""
+    source: str = "bus"
+    """Where traffic and decisions were read: ``bus`` (the topics) or ``archive`` (IG's
+    admitted-traffic archive and DLA's audit log in the object store)."""
 
     @property
     def share_equal(self) -> float:
@@ -154,6 +162,10 @@ class ParityReport:
         if self.duplicate_decisions:
             out.append(f"further decisions of an already decided trigger: "
                        f"{self.duplicate_decisions}")
+        if not self.per_feature:
+            out.append("features: no per-feature detail (the audit log records snapshot "
+                       "hashes, not values; use --source bus while the run is on the bus)")
+            return out
         rows = sorted((name, f) for name, f in self.features.items()
                       if every_feature or f.differs)
         if not rows:
@@ -166,7 +178,8 @@ class ParityReport:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "decisions": self.decisions, "equal": self.equal,
+        return {"run_id": self.run_id, "source": self.source, "per_feature": self.per_feature,
+                "decisions": self.decisions, "equal": self.equal,
                 "share_equal": self.share_equal, "ok": self.ok,
                 "not_rebuilt": list(self.not_rebuilt), "not_decided": list(self.not_decided),
                 "unequal": list(self.unequal), "basis_only": self.basis_only,
@@ -179,10 +192,15 @@ class ParityReport:
 
 def compare(run_id: str, recorded: Iterable[RecordedSnapshot],
             rebuilt: Mapping[str, FeatureSnapshot], *,
-            notes: Mapping[str, int] | None = None) -> ParityReport:
-    """Compare a run's recorded snapshots with the rebuilt ones (trigger event_id -> snapshot)."""
+            notes: Mapping[str, int] | None = None, source: str = "bus") -> ParityReport:
+    """Compare a run's recorded snapshots with the rebuilt ones (trigger event_id -> snapshot).
+
+    A recorded snapshot without values (``values is None``) is compared by hash alone; the
+    report has per-feature detail only when every recorded snapshot carried its values.
+    """
     seen: set[str] = set()
     duplicates = equal = basis_only = 0
+    per_feature = True
     counts: dict[str, list[int]] = {}  # name -> [mismatches, missing, extra]
     not_rebuilt: list[str] = []
     unequal: list[str] = []
@@ -192,6 +210,15 @@ def compare(run_id: str, recorded: Iterable[RecordedSnapshot],
             continue
         seen.add(online.event_id)
         offline = rebuilt.get(online.event_id)
+        if online.values is None:
+            per_feature = False
+            if offline is None:
+                not_rebuilt.append(online.event_id)
+            elif offline.snapshot_hash == online.snapshot_hash:
+                equal += 1
+            else:
+                unequal.append(online.event_id)
+            continue
         if offline is None:
             not_rebuilt.append(online.event_id)
             for name in online.values:
@@ -216,11 +243,13 @@ def compare(run_id: str, recorded: Iterable[RecordedSnapshot],
         basis_only += same_values
     return ParityReport(
         run_id=run_id, decisions=len(seen), equal=equal,
-        features={name: FeatureParity(*row) for name, row in counts.items()},
+        features={name: FeatureParity(*row) for name, row in counts.items()} if per_feature
+        else {},
         not_rebuilt=tuple(sorted(not_rebuilt)),
         not_decided=tuple(sorted(set(rebuilt) - seen)), unequal=tuple(sorted(unequal)),
         basis_only=basis_only,
-        duplicate_decisions=duplicates, notes=dict(notes or {}))
+        duplicate_decisions=duplicates, notes=dict(notes or {}), per_feature=per_feature,
+        source=source)
 
 
 def _same(a: object, b: object) -> bool:

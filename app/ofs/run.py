@@ -12,14 +12,15 @@ from typing import Protocol
 
 from app.df.policy import DecisionPolicy
 from app.ofs.errors import ParityInputError
-from app.ofs.parity import ParityReport, compare, recorded_of_run
+from app.ofs.parity import ParityReport, RecordedSnapshot, compare, recorded_of_run
 from app.ofs.rebuild import DEFAULT_TOPIC, TrafficRecord, rebuild_snapshots
 from app.rails.ids import HEX32_PATTERN
 from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.watermark import is_watermark_record
 
-__all__ = ["LogRecord", "check_run_id", "interleave", "parity_of_run", "traffic_records"]
+__all__ = ["LogRecord", "check_run_id", "interleave", "parity_of_recorded", "parity_of_run",
+           "traffic_records"]
 
 _CHUNK = 500
 """Records taken from one partition before the next: keeps the fold's pending buffer small."""
@@ -81,18 +82,35 @@ def parity_of_run(run_id: str, traffic: Sequence[TrafficRecord], rtdl: Iterable[
     """
     check_run_id(run_id)
     recorded, unreadable = recorded_of_run(rtdl, run_id)
+    return parity_of_recorded(run_id, traffic, recorded, policy=policy, policy_rev=policy_rev,
+                              topic=topic, unreadable=unreadable)
+
+
+def parity_of_recorded(run_id: str, traffic: Sequence[TrafficRecord],
+                       recorded: Sequence[RecordedSnapshot], *, policy: DecisionPolicy,
+                       policy_rev: PolicyRev, topic: str = DEFAULT_TOPIC, unreadable: int = 0,
+                       source: str = "bus") -> ParityReport:
+    """Rebuild ``run_id``'s snapshots from ``traffic`` (each trigger under its recorded
+    posture) and compare them with ``recorded`` (from the bus, or from DLA's audit log).
+
+    Raises:
+        ParityInputError: no decision of the run, or no traffic of it.
+    """
+    where = {"bus": ("on the rtdl topic", "on the traffic topic"),
+             "archive": ("in the audit log", "in IG's archive")}.get(source, ("", ""))
     if not recorded:
         extra = f" ({unreadable} unreadable decision records)" if unreadable else ""
-        raise ParityInputError(f"no decisions of run {run_id} on the rtdl topic{extra}")
+        raise ParityInputError(f"no decisions of run {run_id} {where[0]}{extra}")
     postures: dict[str, Posture] = {}
     for item in recorded:
         postures.setdefault(item.event_id, item.posture)
     rebuild = rebuild_snapshots(traffic, run_id, policy=policy, policy_rev=policy_rev,
                                 postures=postures, topic=topic)
     if not rebuild.events:
-        raise ParityInputError(f"no traffic of run {run_id} on the traffic topic, but "
-                               f"{len(recorded)} decisions of it (was the bus wiped?)")
+        hint = " (was the bus wiped?)" if source == "bus" else ""
+        raise ParityInputError(f"no traffic of run {run_id} {where[1]}, but "
+                               f"{len(recorded)} decisions of it{hint}")
     notes = {"traffic events": rebuild.events, "offline anomalies": rebuild.anomalies,
              "late triggers offline": rebuild.late, "unreadable decisions": unreadable}
-    return compare(run_id, recorded, rebuild.snapshots,
+    return compare(run_id, recorded, rebuild.snapshots, source=source,
                    notes={k: v for k, v in notes.items() if v or k == "traffic events"})

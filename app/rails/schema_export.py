@@ -31,6 +31,7 @@ from app.rails.bundle import ScorecardBundle
 from app.rails.canonical_json import pretty_dumps
 from app.rails.case import CaseEvent, CaseEvidence
 from app.rails.control import RunReady
+from app.rails.dataset import DatasetManifest
 from app.rails.decision import DecisionRecord
 from app.rails.digests import Digest
 from app.rails.envelope import CanonicalEnvelope
@@ -114,6 +115,7 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("label_assertion", "v1", LabelAssertion),
     ExportedSchema("case_event", "v1", CaseEvent),
     ExportedSchema("case_evidence", "v1", CaseEvidence),
+    ExportedSchema("dataset_manifest", "v1", DatasetManifest),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 
