@@ -29,6 +29,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import faust
@@ -36,7 +37,7 @@ import faust
 from app.dl.ladder import transition_fact
 from app.eb.publish import publish
 from app.eb.topics import Topic, log_id_of
-from app.hotpath.bundle_resolution import resolve_active_with_activation
+from app.hotpath.bundle_resolution import resolve_scope
 from app.hotpath.decided_log import scan_decided
 from app.hotpath.engine import DecisionContext, HotPath, StepResult
 from app.hotpath.fold_snapshot import dump_lane, load_lane
@@ -46,11 +47,12 @@ from app.objectstore.config import open_object_store
 from app.rails.anomaly import hot_path_anomaly
 from app.rails.canonical_json import canonical_dumps
 from app.rails.decision import DecisionOutcome, encode_decision
+from app.rails.payloads.declared import DeclaredContract
 from app.rails.reason_codes import ReasonCode
 from app.rails.receipts import EbRef
 from app.rails.watermark import is_watermark_record
 from app.registry.resolver import Resolution
-from app.registry.store import RegistryStore, activation_fact
+from app.registry.store import RegistryStore, activation_fact, shadow_fact
 from app.runtime.agent_context import AgentContext
 from app.runtime.bus_address import bootstrap_servers, broker_epoch
 from app.runtime.degrade_monitor import DegradeMonitor
@@ -84,7 +86,6 @@ BATCH_MAX = 500
 BATCH_WITHIN_S = 0.005
 POSTURE_TICK_S = 1.0
 TAKE_TICK_S = 0.5
-_TRIGGER_MARK = b'"event_type":"auth_request"'
 
 
 @dataclass
@@ -144,6 +145,7 @@ class _Stage(StageLogic[_Lane]):
     stage: PartitionStage[_Lane] | None = None
     resolution: Resolution | None = None
     announced_activation: int | None = None
+    announced_shadow: int | None = None
     admitted_at: dict[tuple[int, int], float] = field(default_factory=dict)
 
     async def load(self, partition: int, carrier: Any,
@@ -208,12 +210,12 @@ class _Stage(StageLogic[_Lane]):
                 item.value, EbRef(topic=self.traffic, partition=item.partition,
                                   offset=item.offset),
                 ctx, run_known=self._run_known, watermark=item.watermark,
-                decided=lane.decided, lane=record.partition))
+                decided=lane.decided, lane=record.partition, declared_of=self._declared))
         return results
 
     def _note_admission(self, item: Forwarded, forwarded_s: float | None) -> None:
         """Remember when stage 1 forwarded a trigger (the decision metric's start)."""
-        if forwarded_s and _TRIGGER_MARK in item.value:
+        if forwarded_s and any(mark in item.value for mark in self._trigger_marks):
             self.admitted_at[(item.partition, item.offset)] = forwarded_s
 
     def _admitted_at(self, result: StepResult) -> float | None:
@@ -243,19 +245,35 @@ class _Stage(StageLogic[_Lane]):
         state = self.directory.get(run_id)
         return state is not None and state.status == "READY"
 
+    def _declared(self, run_id: str) -> Mapping[tuple[str, str], DeclaredContract]:
+        """The run's generated payload contracts (an imported world's event types)."""
+        state = self.directory.get(run_id)
+        return {} if state is None else state.declared
+
+    @cached_property
+    def _trigger_marks(self) -> tuple[bytes, ...]:
+        """Byte marks of the policy's trigger event types in a canonical envelope."""
+        return tuple(b'"event_type":"' + t.encode() + b'"' for t in self.engine.policy.triggers)
+
     async def refresh_registry(self) -> None:
         """Re-resolve the ACTIVE bundle; announce an activation this worker has not announced.
 
         Every worker announces what it sees; the fact id is a function of the activation, so
         the copies are one fact to any consumer that dedupes on ``fact_id``.
         """
-        self.resolution, activation = await resolve_active_with_activation(
-            self.registry, self.ctx.profile.policy.decision)
+        scope = await resolve_scope(self.registry, self.ctx.profile.policy.decision)
+        self.resolution = scope.resolution
+        activation, change = scope.activation, scope.shadow_change
         if activation is not None and activation.seq != self.announced_activation:
             fact = activation_fact(activation, self.ctx.profile.policy_rev)
             await (await publish(self.app, self.audit, fact.fact_id.encode(),
                                  canonical_dumps(fact.model_dump(mode="json"))))
             self.announced_activation = activation.seq
+        if change is not None and change.seq != self.announced_shadow:
+            fact = shadow_fact(change, self.ctx.profile.policy_rev)
+            await (await publish(self.app, self.audit, fact.fact_id.encode(),
+                                 canonical_dumps(fact.model_dump(mode="json"))))
+            self.announced_shadow = change.seq
 
     async def tick(self) -> None:
         """DL: signals -> ladder -> posture stamp; a transition becomes a governance fact."""

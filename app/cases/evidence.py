@@ -22,7 +22,6 @@ from app.rails.canonical_json import canonical_dumps, canonical_loads
 from app.rails.case import CaseEvidence
 from app.rails.decision import DecisionRecord, FeatureValue
 from app.rails.errors import ObjectExistsError
-from app.registry.scorecard import condition_holds
 
 __all__ = ["ENTITY_ORDER", "TopFeature", "card_usual", "entity_context", "evidence_key",
            "evidence_of", "read_evidence", "top_features", "write_evidence"]
@@ -82,8 +81,7 @@ def top_features(bundle: ScorecardBundle | None, reason_codes: Iterable[str],
     fired = [TopFeature(rule.reason_code, rule.feature, f"{rule.op} {_text(rule.value)}",
                         values.get(rule.feature), rule.points)
              for rule in bundle.rules
-             if rule.reason_code in codes and condition_holds(rule.op, rule.value,
-                                                              values.get(rule.feature))]
+             if rule.reason_code in codes and rule.holds(values)]
     return sorted(fired, key=lambda f: -f.points)
 
 

@@ -5,7 +5,8 @@ The Label Store stage offers every new assertion to :class:`LabelTriage`; the on
 a look (:func:`needs_a_look`) wait until the flow's decision is known, because a label can be
 admitted before its authorisation's decision is audited (they travel on different topics):
 
-1. the flow's authorisation, from IG's admitted-traffic archive (:class:`FlowDecisions`);
+1. the flow's authorisation (or an imported world's transaction, whose ``txn_id`` is its flow),
+   from IG's admitted-traffic archive (:class:`FlowDecisions`);
 2. its decision, from DLA's audit log (latest chain first: a re-decision supersedes);
 3. APPROVE: the case opens (:func:`opened_for_label`); any other outcome: nothing to look at.
 
@@ -19,6 +20,7 @@ a lookup per tick.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -114,12 +116,21 @@ class FlowDecisions:
         return flows
 
 
+_TXN_FLOW = re.compile(r"^txn_[0-9]{12}$")
+"""An imported world's transaction is its own flow: its ``txn_id`` (issue #15)."""
+
+
 def _index(flows: _RunFlows, record: ArchivedRecord) -> None:
     envelope = record.record
-    if record.is_watermark or envelope.get("event_type") != "auth_request":
+    if record.is_watermark:
         return
     payload = envelope.get("payload") or {}
-    flow_id, amount = payload.get("flow_id"), payload.get("amount_minor")
+    if envelope.get("event_type") == "auth_request":
+        flow_id = payload.get("flow_id")
+    else:  # an imported transaction (its label feed names the txn_id) or a follow-up (skipped)
+        txn_id = payload.get("txn_id")
+        flow_id = txn_id if isinstance(txn_id, str) and _TXN_FLOW.match(txn_id) else None
+    amount = payload.get("amount_minor")
     if isinstance(flow_id, str):
         flows.auth.setdefault(flow_id, (str(envelope["event_id"]),
                                         amount if isinstance(amount, int) else None))

@@ -17,6 +17,7 @@ from app.cli import (
     features_cmd,
     hotpath_cmd,
     labels_cmd,
+    learn_cmd,
     profile_cmd,
     registry_cmd,
     run_cmd,
@@ -30,6 +31,6 @@ __all__ = ["MODULES"]
 
 MODULES: list[ModuleType] = [
     demo_cmd, world_cmd, sr_cmd, run_cmd, hotpath_cmd, features_cmd, datasets_cmd, audit_cmd,
-    labels_cmd, cases_cmd, console_cmd, conformance_cmd, eval_cmd, eb_cmd, broker_cmd, worker_cmd,
-    profile_cmd, registry_cmd, schemas_cmd,
+    labels_cmd, learn_cmd, cases_cmd, console_cmd, conformance_cmd, eval_cmd, eb_cmd, broker_cmd,
+    worker_cmd, profile_cmd, registry_cmd, schemas_cmd,
 ]

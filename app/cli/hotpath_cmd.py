@@ -49,7 +49,8 @@ def _verify(args: argparse.Namespace) -> int:
                 and not is_watermark_record(r.headers)]
 
     coverage = check_decision_coverage(values(Topic.TRAFFIC), values(Topic.RTDL),
-                                       run_id=args.run_id)
+                                       run_id=args.run_id,
+                                       trigger_types=profile.policy.decision.triggers)
     print("\n".join(coverage.lines()))
     return 0 if coverage.ok else 1
 
@@ -64,8 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     replay.add_argument("--posture", default="NORMAL", choices=[p.value for p in Posture])
     replay.add_argument("--out", help="also write the replayed decisions here (NDJSON)")
     replay.set_defaults(func=_replay)
-    text = ("check from the bus alone that every admitted auth_request has exactly one decision "
-            "and nothing else has one")
+    text = ("check from the bus alone that every admitted trigger (policy.decision.triggers) has "
+            "exactly one decision and nothing else has one")
     verify = actions.add_parser("verify", help=text, description=text)
     verify.add_argument("--run-id", help="only this run (default: every run on the topics)")
     verify.set_defaults(func=_verify)

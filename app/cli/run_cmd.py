@@ -2,7 +2,9 @@
 
 See ``app.runtime.run_driver``: SR, streaming at the profile's pace, waiting until the run drained
 (judged from receipts, rtdl and audit records), evaluation against truth, summary and report.
-Exit codes: 0 the run drained (and the worker it started stopped cleanly), 1 it did not, 2 a
+Exit codes: 0 the run drained (and the worker it started stopped cleanly), 1 it did not (or it
+admitted nothing, or decided nothing although its world has triggers: ``fp: error
+[NOTHING_ADMITTED]: 0 of 3,000 admitted; QUARANTINE EVENT_TYPE_UNKNOWN 3,000``), 2 a
 platform error (one ``fp: error [CODE]: ...`` line), e.g. ``WORKER_LOST`` when the worker exited
 mid-run (its exit code and last error are named), ``WORKER_START_FAILED``, ``PARTITIONS_MISMATCH``.
 """
@@ -10,6 +12,7 @@ mid-run (its exit code and last error are named), ``WORKER_START_FAILED``, ``PAR
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from app.profiles.loader import load_profile
@@ -23,6 +26,9 @@ def _start(args: argparse.Namespace) -> int:
     result = start_run(profile, args.profile, args.world, args.scenario, run_label=args.label,
                        stall_s=args.stall_s,
                        reports_dir=Path(args.reports_dir) if args.reports_dir else None)
+    if result.failure is not None:
+        code, message = result.failure
+        print(f"fp: error [{code}]: run {result.run_id}: {message}", file=sys.stderr, flush=True)
     return 0 if result.ok and not result.worker_exit else 1
 
 

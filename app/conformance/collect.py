@@ -37,4 +37,5 @@ async def collect_evidence(profile: Profile, run_id: str) -> RunEvidence:
         audits = [a.model_dump(mode="json") for a in await read_audit_records(store)]
         effects += await opened_cases(store)  # case management is OPEN_CASE's executor
     return RunEvidence(run_id=run_id, traffic=traffic, rtdl=rtdl, audit_topic=audit,
-                       side_effects=effects, audit_records=audits)
+                       side_effects=effects, audit_records=audits,
+                       trigger_types=profile.policy.decision.triggers)

@@ -52,8 +52,14 @@ class DecisionCoverage:
 
 
 def check_decision_coverage(traffic: Iterable[bytes], rtdl: Iterable[bytes], *,
-                            run_id: str | None = None) -> DecisionCoverage:
-    """Compare admitted events with decision records (of ``run_id``, if given)."""
+                            run_id: str | None = None,
+                            trigger_types: Iterable[str] = (TRIGGER_EVENT_TYPE,)
+                            ) -> DecisionCoverage:
+    """Compare admitted events with decision records (of ``run_id``, if given).
+
+    ``trigger_types``: the event types that trigger a decision (``policy.decision.triggers``).
+    """
+    trigger_set = frozenset(trigger_types)
     triggers: set[str] = set()
     others: set[str] = set()
     for value in traffic:
@@ -62,7 +68,7 @@ def check_decision_coverage(traffic: Iterable[bytes], rtdl: Iterable[bytes], *,
             continue
         if run_id is not None and event.get("run_id") != run_id:
             continue
-        (triggers if event.get("event_type") == TRIGGER_EVENT_TYPE else others).add(
+        (triggers if event.get("event_type") in trigger_set else others).add(
             event["event_id"])
     per_trigger: Counter[str] = Counter()
     unreadable = 0

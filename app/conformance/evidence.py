@@ -58,6 +58,8 @@ class RunEvidence:
     """The executor's side-effect log entries (None when the executor's log is not readable)."""
     audit_records: Sequence[dict[str, Any]] | None = None
     """DLA's audit records as JSON (None when the run has no DLA)."""
+    trigger_types: tuple[str, ...] = ("auth_request",)
+    """Event types that trigger a decision (the deployment's ``policy.decision.triggers``)."""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def traffic_events(self) -> dict[tuple[int, int], dict[str, Any]]:

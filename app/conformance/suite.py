@@ -21,7 +21,8 @@ __all__ = ["CHECKS", "check_exactly_one_decision", "run_checks"]
 def check_exactly_one_decision(evidence: RunEvidence) -> CheckResult:
     """Exactly one decision per admitted trigger of the run, none for anything else."""
     coverage = check_decision_coverage((r.value for r in evidence.traffic),
-                                       (r.value for r in evidence.rtdl), run_id=evidence.run_id)
+                                       (r.value for r in evidence.rtdl), run_id=evidence.run_id,
+                                       trigger_types=evidence.trigger_types)
     found = Findings(examined=coverage.triggers)
     for what, ids in (("trigger without a decision", coverage.missing),
                       ("trigger decided more than once", coverage.repeated),

@@ -187,11 +187,13 @@ class Console:
 
     async def _bundle(self, digest_hex: str) -> ScorecardBundle | None:
         """The decision's bundle from the registry (None when it is not there: the page says
-        which rules fired by reason code, without their conditions)."""
+        which rules fired by reason code, without their conditions; a model bundle has no rules
+        to show)."""
         try:
-            return await RegistryStore(self.store).get_bundle(digest_hex)
+            bundle = await RegistryStore(self.store).get_bundle(digest_hex)
         except RegistryError:
             return None
+        return bundle if isinstance(bundle, ScorecardBundle) else None
 
     async def act(self, request: web.Request) -> web.Response:
         actor = self._who(request)

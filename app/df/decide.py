@@ -5,6 +5,13 @@ without looking further; RULES_ONLY (or a bundle that cannot be used) leaves the
 otherwise the bundle's score band and the guardrails both speak and the stricter wins. An
 incomplete snapshot (a trigger later than the allowed lateness) never decides less than the
 policy's floor. Nothing here reads a clock: the record is a function of its inputs.
+
+Whenever the ACTIVE bundle's turn comes (a posture that uses a model), the scope's SHADOW
+bundle, if the resolution has one, is scored on the same values and recorded as
+``DecisionRecord.shadow``. Its result feeds nothing else: the outcome, reason codes and
+intents are those of the same decision without a shadow (only an unusable shadow adds
+``SHADOW_UNAVAILABLE``). Any bundle kind scores through the one
+:class:`app.scoring.Scorer` interface.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from app.rails.decision import (
     DecisionRecord,
     FeatureSnapshot,
     FeatureValue,
+    ShadowScore,
     TriggerRef,
 )
 from app.rails.ids import decision_id as make_decision_id
@@ -28,7 +36,6 @@ from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.reason_codes import ReasonCode
 from app.registry.resolver import Resolution
-from app.registry.scorecard import score
 
 __all__ = ["DecideInputs", "decide"]
 
@@ -64,6 +71,7 @@ def decide(inp: DecideInputs) -> DecisionRecord:
     reasons: list[str] = list(inp.posture_reasons)
     score_value: float | None = None
     bundle_ref = None
+    shadow: ShadowScore | None = None
     if inp.posture is Posture.FAIL_CLOSED:
         outcome = DecisionOutcome(inp.policy.fail_closed_outcome)
         reasons.append(ReasonCode.POSTURE_FAIL_CLOSED)
@@ -71,14 +79,21 @@ def decide(inp: DecideInputs) -> DecisionRecord:
         outcome = DecisionOutcome.APPROVE
         if inp.posture.uses_model:
             reasons.extend(inp.resolution.reason_codes)
-            if inp.resolution.bundle is not None:
-                result = score(inp.resolution.bundle, values)
-                score_value = float(result.score)
+            reasons.extend(inp.resolution.shadow_reason_codes)
+            scorer = inp.resolution.scorer
+            if scorer is not None:
+                result = scorer.score(values)
+                score_value = result.score
                 bundle_ref = inp.resolution.ref
                 outcome = DecisionOutcome(result.outcome_band)
-                reasons.extend(rule.reason_code for rule in result.fired)
+                reasons.extend(result.reason_codes)
                 if outcome is not DecisionOutcome.APPROVE:
                     reasons.append(ReasonCode.SCORE_BAND)
+            if inp.resolution.shadow is not None:
+                seen = inp.resolution.shadow.scorer.score(values)
+                shadow = ShadowScore(bundle=inp.resolution.shadow.ref, score=seen.score,
+                                     outcome=DecisionOutcome(seen.outcome_band),
+                                     reason_codes=_unique(seen.reason_codes))
         guard_outcome, guard_codes = evaluate_guardrails(inp.policy.guardrails, values)
         if guard_outcome.friction > outcome.friction:
             reasons.append(ReasonCode.GUARDRAIL)
@@ -99,4 +114,5 @@ def decide(inp: DecideInputs) -> DecisionRecord:
         snapshot=inp.snapshot,
         policy_rev=inp.policy_rev,
         intents=intents_for(outcome, run_id, decision_id, inp.subject),
+        shadow=shadow,
     )

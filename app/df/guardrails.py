@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 from app.df.policy import Guardrail
 from app.rails.decision import DecisionOutcome, FeatureValue
-from app.registry.scorecard import condition_holds
 
 __all__ = ["evaluate_guardrails"]
 
@@ -21,7 +20,7 @@ def evaluate_guardrails(guardrails: Sequence[Guardrail], values: Mapping[str, Fe
     outcome = DecisionOutcome.APPROVE
     codes: list[str] = []
     for rule in guardrails:
-        if condition_holds(rule.op, rule.value, values.get(rule.feature)):
+        if rule.holds(values):
             codes.append(rule.reason_code)
             floor = DecisionOutcome(rule.outcome)
             if floor.friction > outcome.friction:

@@ -10,6 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.rails.condition import Condition
+from app.rails.envelope import EventType
+
 __all__ = ["ConservativeOutcome", "DecisionPolicy", "Guardrail"]
 
 _Closed = ConfigDict(extra="forbid", frozen=True)
@@ -18,23 +21,18 @@ ConservativeOutcome = Literal["STEP_UP", "REVIEW", "DECLINE"]
 """An outcome that is never APPROVE: what FAIL_CLOSED and incomplete snapshots fall back to."""
 
 
-class Guardrail(BaseModel):
-    """``if <feature> <op> <value> then at least <outcome>`` with a reason code."""
+class Guardrail(Condition):
+    """``if <feature> <op> <value> then at least <outcome>`` with a reason code.
+
+    The condition part is the one scorecard rules use (:class:`app.rails.condition.Condition`):
+    the same validation, the same evaluation (:meth:`~app.rails.condition.Condition.holds`).
+    """
 
     model_config = _Closed
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-    feature: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")]
-    op: Literal[">", ">=", "<", "<=", "==", "!=", "in"]
-    value: bool | int | float | list[int]
     outcome: ConservativeOutcome
     reason_code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")]
-
-    @model_validator(mode="after")
-    def _list_only_with_in(self) -> Guardrail:
-        if (self.op == "in") != isinstance(self.value, list):
-            raise ValueError("value must be a list exactly when op is 'in'")
-        return self
 
 
 class DecisionPolicy(BaseModel):
@@ -65,6 +63,19 @@ class DecisionPolicy(BaseModel):
         gt=0, description="How often a worker re-resolves the ACTIVE bundle (wall clock).")
     guardrails: tuple[Guardrail, ...] = Field(
         description="Hard rules, evaluated in order; each can only raise the outcome.")
+    triggers: tuple[EventType, ...] = Field(
+        default=("auth_request",), min_length=1,
+        description="Event types that trigger a decision (one per admitted event): the "
+                    "generated world's auth_request, plus an imported world's transaction "
+                    "event type (e.g. card_transaction). Unique; never a label feed's type.")
+
+    @model_validator(mode="after")
+    def _unique_triggers(self) -> DecisionPolicy:
+        if len(set(self.triggers)) != len(self.triggers):
+            raise ValueError("decision triggers must be unique")
+        if "label_event" in self.triggers:
+            raise ValueError("label_event is a label feed, never a decision trigger")
+        return self
 
     @model_validator(mode="after")
     def _unique_guardrails(self) -> DecisionPolicy:

@@ -1,6 +1,8 @@
 """Ground truth for evaluation, read by reference from a sealed world pack, after the run.
 
-Truth (the ``truth`` role: ``flow_truth``) is never streamed and never a feature input; this
+Truth (the output whose role is ``truth``: a generated world's ``flow_truth``, an import's
+``<event_type>_truth``; found by its role, never by its name) is never streamed and never a
+feature input; this
 module is its only reader, and nothing on the hot path imports it. It keeps *no PASS, no read*:
 the pack's seal and manifest digest are checked, the truth output's gate is re-verified with SR's
 own :func:`~app.sr.gate_verifier.verify_gate`, and every part's bytes are hashed against the
@@ -27,7 +29,7 @@ from pydantic import ValidationError
 
 from app.objectstore.base import ObjectStore
 from app.objectstore.config import S3ObjectStoreConfig
-from app.oracle.interface_pack import parse_interface_pack
+from app.oracle.interface_pack import InterfacePack, OutputSpec, parse_interface_pack
 from app.oracle.locator import WorldLocator, parse_locator
 from app.oracle.pack_files import GateIndex, PackManifest, SealedMarker
 from app.oracle.pack_reader import PackFileMissingError, PackReader, open_pack
@@ -52,13 +54,16 @@ __all__ = [
     "locator_of_run",
     "run_facts_of",
     "truth_of_run",
+    "truth_output_of",
 ]
 
 TRUTH_OUTPUT_ID = "flow_truth"
-"""The engine output (role ``truth``) holding one ground-truth row per flow."""
+"""The synthetic engine's truth output. Kept for readers of that engine's packs; evaluation
+finds a world's truth by its role (``truth``), whatever the output is called."""
 TRUTH_LABELS = ("legit", "fraud", "abuse")
-"""Closed label vocabulary of ``flow_truth.label`` (interface pack v1)."""
-_COLUMNS = ("flow_id", "label", "subtype", "campaign_id", "is_fraud_or_abuse")
+"""Closed label vocabulary of a truth output's ``label`` column (interface pack v1)."""
+_BAD_COLUMNS = ("is_fraud_or_abuse", "is_fraud")
+"""The boolean "not legitimate" column: the generated world's, or an import's."""
 _RUN_ID = re.compile(HEX32_PATTERN)
 
 
@@ -139,26 +144,48 @@ async def truth_of_run(store: ObjectStore, run_id: str, *,
                        s3: S3ObjectStoreConfig | None = None) -> dict[str, TruthRow]:
     """Truth of a run's world, pinned to the manifest SR verified for that run."""
     view = await run_facts_of(store, run_id)
-    return await load_truth(_truth_world(view), s3=s3, manifest_digest=view.manifest_digest)
+    return await load_truth(_truth_world(view), s3=s3, manifest_digest=view.manifest_digest,
+                            output_id=truth_output_of(view))
+
+
+def truth_output_of(view: RunFactsView) -> str:
+    """The output id of the view's truth: the one output whose role is ``truth``.
+
+    Raises:
+        TruthGateError: OUTPUT_MISSING (no verified truth output) or TRUTH_AMBIGUOUS (several).
+    """
+    found = [o.output_id for o in view.outputs if o.role == "truth"]
+    if not found:
+        raise TruthGateError(view.world_locator, "OUTPUT_MISSING",
+                             f"run {view.run_id}'s run_facts_view lists no verified output "
+                             "with role truth")
+    if len(found) > 1:
+        raise TruthGateError(view.world_locator, "TRUTH_AMBIGUOUS",
+                             f"run {view.run_id}'s run_facts_view lists several truth outputs "
+                             f"{sorted(found)}")
+    return found[0]
 
 
 def _truth_world(view: RunFactsView) -> WorldLocator:
     """The view's world, provided SR listed its truth output as verified (no PASS, no read)."""
-    if not any(o.output_id == TRUTH_OUTPUT_ID and o.role == "truth" for o in view.outputs):
-        raise TruthGateError(view.world_locator, "OUTPUT_MISSING",
-                             f"run {view.run_id}'s run_facts_view lists no verified "
-                             f"{TRUTH_OUTPUT_ID}")
+    truth_output_of(view)
     return parse_locator(view.world_locator)
 
 
 async def load_truth(locator: WorldLocator | str, *, s3: S3ObjectStoreConfig | None = None,
-                     manifest_digest: Digest | None = None) -> dict[str, TruthRow]:
-    """flow_id -> :class:`TruthRow` of the pack at ``locator``, after its truth gate PASSes.
+                     manifest_digest: Digest | None = None, output_id: str | None = None
+                     ) -> dict[str, TruthRow]:
+    """flow id -> :class:`TruthRow` of the pack at ``locator``, after its truth gate PASSes.
+
+    The flow id is the truth output's primary key (a generated world's ``flow_id``, an
+    import's ``txn_id``: the flow id its decisions carry).
 
     Args:
         locator: the world locator (as SR recorded it).
         s3: S3 wiring, needed only for ``s3://`` packs.
         manifest_digest: when given (SR's view of a run), the pack must be that exact manifest.
+        output_id: the truth output (as the run's view names it); None: the pack's one output
+            whose role is ``truth``.
 
     Raises:
         TruthGateError: unsealed pack, manifest or interface digest mismatch, or the truth gate
@@ -168,19 +195,30 @@ async def load_truth(locator: WorldLocator | str, *, s3: S3ObjectStoreConfig | N
     """
     loc = parse_locator(locator) if isinstance(locator, str) else locator
     async with open_pack(loc, s3=s3) as reader:
-        files = await _verified_truth_files(reader, loc, manifest_digest)
+        files, key = await _verified_truth_files(reader, loc, manifest_digest, output_id)
         truth: dict[str, TruthRow] = {}
         for path in files:
             data = await reader.read(path)
             if await asyncio.to_thread(sha256_hex, data) != files[path]:
                 raise TruthContentError(loc.uri, path, "bytes differ from the verified gate index")
-            _add_rows(truth, loc.uri, path, data)
+            _add_rows(truth, loc.uri, path, data, key)
     return truth
 
 
-async def _verified_truth_files(reader: PackReader, loc: WorldLocator,
-                                expected: Digest | None) -> dict[str, str]:
-    """Seal, manifest, interface pack and truth gate checks; returns {part path: sha256 hex}."""
+def _truth_spec(interface: InterfacePack, output_id: str | None) -> OutputSpec:
+    """The truth output's catalogue entry: by id when given, else the one with role truth."""
+    if output_id is not None:
+        return interface.output(output_id)
+    found = [o for o in interface.outputs if o.role == "truth"]
+    if len(found) != 1:
+        raise KeyError(f"{len(found)} outputs with role truth")
+    return found[0]
+
+
+async def _verified_truth_files(reader: PackReader, loc: WorldLocator, expected: Digest | None,
+                                output_id: str | None) -> tuple[dict[str, str], str]:
+    """Seal, manifest, interface pack and truth gate checks; returns ({part path: sha256 hex},
+    the truth output's key column)."""
     try:
         sealed = SealedMarker.model_validate_json(await reader.read("_SEALED.json"))
         raw = await reader.read("manifest.json")
@@ -196,14 +234,14 @@ async def _verified_truth_files(reader: PackReader, loc: WorldLocator,
         if sha256_hex(interface_raw) != manifest.interface_pack.sha256:
             raise ContractError("interface_pack.yaml differs from the manifest's digest")
         interface = parse_interface_pack(interface_raw)
-        spec = interface.output(TRUTH_OUTPUT_ID)
+        spec = _truth_spec(interface, output_id)
         gate = interface.gate(spec.gate)
     except (ValidationError, PackFileMissingError, ContractError, KeyError) as exc:
         raise TruthGateError(loc.uri, "INTERFACE_PACK_INVALID",
-                             f"cannot locate {TRUTH_OUTPUT_ID} and its gate: {exc}") from exc
-    if spec.role != "truth" or TRUTH_OUTPUT_ID not in gate.outputs:
+                             f"cannot locate the truth output and its gate: {exc}") from exc
+    if spec.role != "truth" or spec.output_id not in gate.outputs:
         raise TruthGateError(loc.uri, "INTERFACE_PACK_INVALID",
-                             f"{TRUTH_OUTPUT_ID} is not a gated truth output")
+                             f"{spec.output_id} is not a gated truth output")
     receipt = await verify_gate(reader, gate, manifest)
     if not receipt.passed:
         raise TruthGateError(loc.uri, str(receipt.reason_code),
@@ -212,19 +250,33 @@ async def _verified_truth_files(reader: PackReader, loc: WorldLocator,
     if receipt.bundle_digest is None or sha256_hex(index_raw) != receipt.bundle_digest.hex:
         raise TruthGateError(loc.uri, "GATE_DIGEST_MISMATCH",
                              f"{gate.gate_id}/index.json changed after it was verified")
-    prefix = f"outputs/{TRUTH_OUTPUT_ID}/"
+    prefix = f"outputs/{spec.output_id}/"
     files = sorted(GateIndex.model_validate_json(index_raw).files, key=lambda f: f.path)
-    return {f.path: f.sha256 for f in files if f.path.startswith(prefix)}
+    return {f.path: f.sha256 for f in files if f.path.startswith(prefix)}, spec.primary_key[0]
 
 
-def _add_rows(truth: dict[str, TruthRow], world: str, path: str, data: bytes) -> None:
-    """Decode one verified part into ``truth`` (column-wise: far cheaper than row dicts)."""
+def _add_rows(truth: dict[str, TruthRow], world: str, path: str, data: bytes, key: str) -> None:
+    """Decode one verified part into ``truth`` (column-wise: far cheaper than row dicts).
+
+    Columns: the flow key (the output's primary key), ``label``, ``subtype`` (null: the label),
+    ``campaign_id`` (optional) and the "not legitimate" flag (``is_fraud_or_abuse`` or an
+    import's ``is_fraud``)."""
     try:
-        table = pq.read_table(pa.BufferReader(data), columns=list(_COLUMNS))
-    except (pa.ArrowException, OSError) as exc:
-        raise TruthContentError(world, path, f"not a readable truth table: {exc}") from exc
-    cols = [table.column(name).to_pylist() for name in _COLUMNS]
-    for flow_id, label, subtype, campaign_id, bad in zip(*cols, strict=True):
+        table = pq.read_table(pa.BufferReader(data))
+        names = set(table.column_names)
+        bad_column = next(c for c in _BAD_COLUMNS if c in names)
+        keys = table.column(key).to_pylist()
+        labels = table.column("label").to_pylist()
+        subtypes = table.column("subtype").to_pylist()
+        bads = table.column(bad_column).to_pylist()
+    except (pa.ArrowException, OSError, KeyError, StopIteration) as exc:
+        raise TruthContentError(world, path, f"not a readable truth table: {exc!r}") from exc
+    campaigns = (table.column("campaign_id").to_pylist() if "campaign_id" in names
+                 else [None] * len(keys))
+    for flow_id, label, subtype, campaign_id, bad in zip(keys, labels, subtypes, campaigns, bads,
+                                                          strict=True):
+        if subtype is None and key != "flow_id":
+            subtype = label  # an import without a subtype column
         if not isinstance(flow_id, str) or label not in TRUTH_LABELS or not subtype:
             raise TruthContentError(world, path, f"bad truth row for flow {flow_id!r}")
         if bool(bad) != (label != "legit"):

@@ -117,11 +117,11 @@ def train_and_evaluate(
                     "test.to_ts_us": float(split.ts_test[-1])})
     metrics.update({f"train.{name}_band_rate": rate for name, rate in rates.items()})
     metrics = dict(sorted(metrics.items()))
-    lineage_params = {
-        "train": params.as_dict(),
+    lineage_params = {  # flat, dotted names: the bundle contract keeps lineage values scalar
+        **{f"train.{k}": v for k, v in params.as_dict().items()},
         "num_rounds": trained.num_rounds,
         "train_fraction": train_fraction,
-        "band_targets": band_targets.as_dict(),
+        **{f"band_targets.{k}": v for k, v in band_targets.as_dict().items()},
         "lightgbm_version": lightgbm.__version__,
     }
     split_utc = epoch_micros_to_ts(split.boundary_ts_us)

@@ -36,7 +36,7 @@ from app.df.policy import DecisionPolicy
 from app.hotpath.sequencer import FINAL_US, Released, RunSequencer
 from app.hotpath.shard import Shard
 from app.hotpath.traffic import (
-    TRIGGER_EVENT_TYPE,
+    DeclaredOf,
     TrafficEvent,
     UnreadableTrafficError,
     parse_traffic,
@@ -112,11 +112,13 @@ class HotPath:
         self._lateness_us = int(policy.allowed_lateness_s * 1_000_000)
         self._clock_advance_us = int(policy.max_clock_advance_s * 1_000_000)
         self._folds: dict[tuple[int, str], RunFold] = {}
+        self._triggers = frozenset(policy.triggers)
         _LIVE.add(self)
 
     def offer(self, raw: bytes, eb_ref: EbRef, ctx: DecisionContext, *,
               run_known: Callable[[str], bool], watermark: bool = False,
-              decided: DecidedMap | None = None, lane: int = 0) -> list[StepResult]:
+              decided: DecidedMap | None = None, lane: int = 0,
+              declared_of: DeclaredOf | None = None) -> list[StepResult]:
         """Take one traffic record; returns the results of every event it released.
 
         Args:
@@ -124,11 +126,13 @@ class HotPath:
             watermark: the record carries the watermark header (``app.rails.watermark``).
             decided: triggers already decided (popped as they are folded in).
             lane: the input partition that carries the run here (state is dropped by lane).
+            declared_of: run_id -> the payload contracts generated from the run's declared
+                schema (an imported world's traffic); None: hand-written contracts only.
         """
         if watermark:
             return self._offer_watermark(raw, eb_ref, ctx, run_known, decided, lane)
         try:
-            event = parse_traffic(raw, eb_ref)
+            event = parse_traffic(raw, eb_ref, declared_of)
         except UnreadableTrafficError as exc:
             return [StepResult(anomaly=hot_path_anomaly("df", ReasonCode.TRIGGER_UNREADABLE,
                                                         eb_ref, str(exc)))]
@@ -177,8 +181,8 @@ class HotPath:
             event = item.item
             payload = event.payload
             envelope = event.envelope
-            if envelope.event_type != TRIGGER_EVENT_TYPE or not isinstance(payload,
-                                                                             AuthRequestV1):
+            if envelope.event_type not in self._triggers or not (
+                    isinstance(payload, AuthRequestV1) or _declared_trigger(event)):
                 _apply(shard, event)
                 continue
             ref = event.eb_ref
@@ -205,11 +209,7 @@ class HotPath:
                 trigger=TriggerRef.model_construct(
                     event_id=envelope.event_id, event_type=envelope.event_type,
                     ts_utc=envelope.ts_utc, eb_ref=ref),
-                subject={"card_id": payload.card_id, "account_id": payload.account_id,
-                         "merchant_id": payload.merchant_id, "flow_id": payload.flow_id,
-                         # what a case's dual control and the console read (issue #14)
-                         "amount_minor": str(payload.amount_minor),
-                         "currency": payload.currency},
+                subject=_subject(event),
                 snapshot=snapshot, posture=posture, posture_reasons=reasons,
                 resolution=ctx.resolution, policy=self.policy, policy_rev=self.policy_rev))
             _apply(shard, event, record.outcome)
@@ -257,6 +257,32 @@ class HotPath:
         gone = set(lanes)
         for key in [k for k in self._folds if k[0] in gone]:
             del self._folds[key]
+
+
+def _declared_trigger(event: TrafficEvent) -> bool:
+    """An imported transaction that can be decided: read with its run's declared contract, as
+    business traffic with a flow id (``txn_id``) and an amount."""
+    contract = event.declared
+    return contract is not None and contract.role == "business_traffic" \
+        and contract.flow_field is not None and "amount_minor" in contract.model.model_fields
+
+
+_SUBJECT_FIELDS = ("card_id", "account_id", "merchant_id")
+
+
+def _subject(event: TrafficEvent) -> dict[str, str]:
+    """What the decision's actions target: the entity ids the trigger names (absent ones are
+    left out), its flow id (an authorisation's ``flow_id``; an imported transaction's
+    ``txn_id``) and, for a case's dual control and the console (issue #14), its amount."""
+    payload = event.payload
+    flow_field = "flow_id" if event.declared is None else event.declared.flow_field
+    assert flow_field is not None  # checked by _declared_trigger
+    subject = {name: value for name in _SUBJECT_FIELDS
+               if isinstance(value := getattr(payload, name, None), str)}
+    subject["flow_id"] = getattr(payload, flow_field)
+    subject["amount_minor"] = str(getattr(payload, "amount_minor"))  # noqa: B009  # payload models differ
+    subject["currency"] = getattr(payload, "currency")  # noqa: B009
+    return subject
 
 
 LATE_TRIGGER = "LATE_TRIGGER"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -23,10 +23,12 @@ from app.eb.tansu_compat import fetch_high_watermarks
 from app.eb.topics import Topic, topic_name
 from app.hotpath.bundle_resolution import resolve_active
 from app.hotpath.engine import DecisionContext, HotPath
+from app.hotpath.traffic import DeclaredOf
 from app.ig.run_directory import RunDirectory
 from app.objectstore.config import open_object_store
 from app.profiles.loader import Profile
 from app.rails.canonical_json import canonical_dumps, sha256_hex
+from app.rails.payloads.declared import DeclaredContract
 from app.rails.posture import Posture
 from app.rails.receipts import EbRef
 from app.rails.watermark import is_watermark_record
@@ -72,7 +74,8 @@ _CHUNK = 500
 
 def _replay_records(by_partition: dict[int, list[ConsumerRecord[bytes, bytes]]], topic: str,
                     engine: HotPath, context: DecisionContext,
-                    run_known: Callable[[str], bool]) -> ReplayResult:
+                    run_known: Callable[[str], bool],
+                    declared_of: DeclaredOf | None = None) -> ReplayResult:
     """Feed the partitions to the fold round-robin, ``_CHUNK`` records at a time (any
     interleaving gives the same decisions; this one keeps the fold's buffer small)."""
     keyed: list[tuple[int, int, bytes]] = []
@@ -87,7 +90,8 @@ def _replay_records(by_partition: dict[int, list[ConsumerRecord[bytes, bytes]]],
                 watermark = is_watermark_record(record.headers)
                 events += not watermark
                 for result in engine.offer(record.value or b"", ref, context,
-                                           run_known=run_known, watermark=watermark):
+                                           run_known=run_known, watermark=watermark,
+                                           declared_of=declared_of):
                     anomalies += result.anomaly is not None
                     if result.decision is not None:
                         trigger = result.decision.trigger.eb_ref
@@ -141,5 +145,9 @@ async def replay_profile(profile: Profile, *, group_id: str, posture: Posture,
             state = directory.get(run_id)
             return state is not None and state.status == "READY"
 
+        def declared_of(run_id: str) -> Mapping[tuple[str, str], DeclaredContract]:
+            state = directory.get(run_id)
+            return {} if state is None else state.declared
+
         engine = HotPath(profile.policy.decision, profile.policy_rev)
-        return _replay_records(by_partition, traffic, engine, context, run_known)
+        return _replay_records(by_partition, traffic, engine, context, run_known, declared_of)

@@ -17,13 +17,20 @@ from __future__ import annotations
 
 import hashlib
 
+from pydantic import BaseModel
+
 from app.hotpath.event_clock import EventClock
 from app.hotpath.traffic import TrafficEvent
 from app.ieg import EntityGraph, Observation
 from app.ofp import GRAPH_FAMILY, OFP_FAMILY, REGISTRY, TXN_FAMILY, FeatureState, txn_of
 from app.ofp.snapshot import build_snapshot
-from app.ofp.trigger_features import trigger_features
-from app.rails.decision import DecisionOutcome, FeatureSnapshot
+from app.ofp.trigger_features import (
+    declared_trigger_features,
+    declared_txn_registry,
+    trigger_features,
+)
+from app.ofp.txn import DEFAULT_SOURCE, Txn, txn_of_declared
+from app.rails.decision import DecisionOutcome, FeatureSetRef, FeatureSnapshot
 from app.rails.payloads import AuthRequestV1
 from app.rails.posture import Posture
 
@@ -65,18 +72,30 @@ class Shard:
         self._recent: tuple[TrafficEvent | None, TrafficEvent | None] = (None, None)
         self.last_held: TrafficEvent | None = None
 
-    def snapshot(self, event: TrafficEvent, auth: AuthRequestV1, posture: Posture
+    def snapshot(self, event: TrafficEvent, auth: BaseModel, posture: Posture
                  ) -> FeatureSnapshot:
-        """Features as of the trigger (strictly earlier events only), for this posture."""
-        ofp_values, complete = self.features.features(
-            txn_of(event.envelope.event_type, auth, event.ts_us))
+        """Features as of the trigger (strictly earlier events only), for this posture.
+
+        ``auth`` is an :class:`AuthRequestV1`, or an imported transaction read with its
+        declared contract (``event.declared``): then the ``txn`` family is extended with the
+        import's declared features (``txn.<name>``) and named by that extended set's digest.
+        """
+        contract = event.declared
+        ofp_values, complete = self.features.features(_txn(event, auth))
         values = dict(ofp_values)
-        values.update(trigger_features(auth, event.ts_us))
         feature_sets = _SETS_WITHOUT_GRAPH
+        if contract is None:
+            assert isinstance(auth, AuthRequestV1)
+            values.update(trigger_features(auth, event.ts_us))
+        else:
+            _, txn_set, used = declared_txn_registry(contract.features)
+            values.update(declared_trigger_features(auth, used, event.ts_us))
+            feature_sets = _with_txn_set(_SETS_WITHOUT_GRAPH, txn_set)
         graph_version = None
         if posture.uses_graph:
             values.update(self.graph.link_features(event.entities, event.ts_us))
-            feature_sets = _SETS_WITH_GRAPH
+            feature_sets = _SETS_WITH_GRAPH if contract is None else _with_txn_set(
+                _SETS_WITH_GRAPH, txn_set)
             graph_version = self.chain.hex() or _EMPTY_CHAIN
         return build_snapshot(
             feature_sets=feature_sets, as_of=event.envelope.ts_utc, values=values,
@@ -94,9 +113,9 @@ class Shard:
             How many events the clock newly judged held (0 or 1; the held one is the event
             applied two before this one, kept as ``last_held``).
         """
-        event_type = event.envelope.event_type
+        event_type = DEFAULT_SOURCE if _feeds_as_auth(event) else event.envelope.event_type
         if self.features.fed_by(event_type) and not self.features.apply(
-                txn_of(event_type, event.payload, event.ts_us)):
+                _txn(event, event.payload)):
             self.not_retained += 1
         self.graph.apply(Observation(ts_us=event.ts_us, entities=event.entities))
         self.chain = hashlib.sha256(self.chain + event.envelope.event_id.encode()).digest()
@@ -119,3 +138,22 @@ class Shard:
             self.graph.evict(self._graph_horizon_us)
         return held
 
+
+
+def _feeds_as_auth(event: TrafficEvent) -> bool:
+    """An imported world's transaction feeds the windows as an authorisation does."""
+    contract = event.declared
+    return contract is not None and contract.role == "business_traffic" \
+        and "amount_minor" in contract.model.model_fields
+
+
+def _txn(event: TrafficEvent, payload: BaseModel) -> Txn:
+    if event.declared is not None:
+        return txn_of_declared(payload, event.ts_us)
+    return txn_of(event.envelope.event_type, payload, event.ts_us)
+
+
+def _with_txn_set(sets: tuple[FeatureSetRef, ...], txn_set: FeatureSetRef
+                  ) -> tuple[FeatureSetRef, ...]:
+    """``sets`` with the ``txn`` family's ref replaced by an import's extended one."""
+    return tuple(txn_set if ref.name == TXN_FAMILY else ref for ref in sets)

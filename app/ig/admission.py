@@ -1,6 +1,8 @@
 """IG's admission decision for one submission: a pure function of bytes and current state.
 
-Order (DESIGN.md section 4): envelope → payload schema → pins of a READY run → event time
+Order (DESIGN.md section 4): envelope → payload schema (a hand-written contract, else the one
+generated from the READY run's declared schema: an imported world's event types, see
+``app.rails.payloads.declared``) → pins of a READY run → event time
 within the run's plausible window (``app.ig.event_time``) → dedupe on
 ``(run_id, event_type, event_id)`` → partition key. Publishing, the ack, the dedupe write and
 the receipt happen in the agent, after this decision; an ``Admit`` is only a *candidate* until
@@ -13,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 
 from app.ig.event_time import EventTimeWindow
 from app.ig.payload_registry import PayloadIssue, PayloadRegistry
@@ -22,6 +24,7 @@ from app.rails.digests import Digest
 from app.rails.envelope import CanonicalEnvelope, parse_envelope, payload_hash
 from app.rails.errors import ContractError
 from app.rails.partition_key import derive_partition_key
+from app.rails.payloads.declared import DeclaredContract, DeclaredIssue, validate_declared
 from app.rails.pins import ContextPins
 from app.rails.reason_codes import ReasonCode
 from app.rails.receipts import EbRef
@@ -44,6 +47,10 @@ class RunState(BaseModel):
     status: Literal["READY", "FAILED", "PLANNED"]
     event_time_window: EventTimeWindow | None = None
     """Plausible ``ts_utc`` of a READY run's events; None: the run declares no span (unchecked)."""
+    declared: SkipValidation[dict[tuple[str, str], DeclaredContract]] = Field(
+        default_factory=dict, exclude=True, repr=False)
+    """Payload contracts generated from the run's declared schema (an imported world's event
+    types; :mod:`app.rails.payloads.declared`), by ``(event_type, schema_version)``."""
 
 
 class DedupeEntry(BaseModel):
@@ -151,11 +158,22 @@ def assess(
         return Quarantine(parsed.reason_code, raw_digest, parsed.detail, parsed.field_paths)
     env = parsed
     spec = payloads.spec(env.event_type, env.schema_version)
-    if isinstance(spec, PayloadIssue):
-        return _quarantine(env, raw_digest, spec)
-    if (issue := payloads.validate(spec, env.payload)) is not None:
-        return _quarantine(env, raw_digest, issue)
+    stream: Literal["traffic", "labels"]
     run = run_of(env.run_id)
+    if isinstance(spec, PayloadIssue):
+        # Not a hand-written contract: the run's world may declare it (an imported world).
+        contract = _declared(run, env.event_type, env.schema_version)
+        if contract is None:
+            return _quarantine(env, raw_digest, spec)
+        checked = validate_declared(contract, env.payload)
+        if isinstance(checked, DeclaredIssue):
+            return _quarantine(env, raw_digest, checked.reason_code, checked.detail,
+                               checked.field_paths)
+        stream = contract.stream
+    else:
+        if (issue := payloads.validate(spec, env.payload)) is not None:
+            return _quarantine(env, raw_digest, issue)
+        stream = spec.stream
     if run is None:
         return _quarantine(env, raw_digest, ReasonCode.PINS_UNKNOWN_RUN, f"run {env.run_id}")
     if (problem := _pins_problem(env, run)) is not None:
@@ -171,4 +189,12 @@ def assess(
             return Duplicate(env, key, hash_hex, entry.eb_ref)
         return _quarantine(env, raw_digest, ReasonCode.PAYLOAD_HASH_MISMATCH,
                            f"event {env.event_id} was admitted with another payload")
-    return Admit(env, key, hash_hex, derive_partition_key(env, precedence), spec.stream)
+    return Admit(env, key, hash_hex, derive_partition_key(env, precedence), stream)
+
+
+def _declared(run: RunState | None, event_type: str, schema_version: str
+              ) -> DeclaredContract | None:
+    """The run's generated contract for this event type and version (READY runs only)."""
+    if run is None or run.status != "READY":
+        return None
+    return run.declared.get((event_type, schema_version))

@@ -20,6 +20,8 @@ from app.ig.event_time import event_time_window
 from app.objectstore.base import ObjectStore
 from app.oracle.locator import parse_locator
 from app.rails.control import ObjectLocator
+from app.rails.payloads import PAYLOAD_MODELS
+from app.rails.payloads.declared import declared_contracts
 from app.rails.pins import ContextPins
 from app.rails.run_facts import RunFactsView
 from app.sr.ledger import RunLedger
@@ -93,7 +95,8 @@ class RunDirectory:
         view = RunFactsView.model_validate_json(
             await self.store.get(locator.object_key, expected=locator.digest))
         return RunState(pins=view.pins, seed=view.seed, status="READY",
-                        event_time_window=event_time_window(view, skew_s=self.event_time_skew_s))
+                        event_time_window=event_time_window(view, skew_s=self.event_time_skew_s),
+                        declared=declared_contracts(view, frozenset(PAYLOAD_MODELS)))
 
 
 def _is_hex32(value: str) -> bool:

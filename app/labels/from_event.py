@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app.rails.canonical_json import canonical_dumps, sha256_hex
 from app.rails.envelope import CanonicalEnvelope, EnvelopeRejection, parse_envelope
 from app.rails.label import LabelAssertion
-from app.rails.payloads.label_event import LabelEventV1
+from app.rails.payloads.label_event import ImportedLabelEventV1, LabelEventV1
 from app.rails.receipts import EbRef
 
 __all__ = ["LabelAnomaly", "asserted_hash", "assertion_of"]
@@ -29,8 +29,8 @@ class LabelAnomaly:
     reason: str
 
 
-def asserted_hash(label_type: str, label_value: str, flow_id: str, card_id: str,
-                  account_id: str, effective_ts_utc: str, observed_ts_utc: str) -> str:
+def asserted_hash(label_type: str, label_value: str, flow_id: str, card_id: str | None,
+                  account_id: str | None, effective_ts_utc: str, observed_ts_utc: str) -> str:
     """Digest of what an assertion says (not where it came from): the collision check."""
     return sha256_hex(canonical_dumps({
         "label_type": label_type, "label_value": label_value, "flow_id": flow_id,
@@ -47,18 +47,25 @@ def assertion_of(value: bytes, ref: EbRef) -> LabelAssertion | LabelAnomaly:
 
 
 def _from_envelope(envelope: CanonicalEnvelope, ref: EbRef) -> LabelAssertion | LabelAnomaly:
-    if envelope.event_type != "label_event":
-        return LabelAnomaly(ref, f"event_type {envelope.event_type!r} is not a label_event")
+    event: LabelEventV1 | ImportedLabelEventV1
     try:
-        event = LabelEventV1.model_validate(envelope.payload)
+        if envelope.event_type == "label_event":
+            event = LabelEventV1.model_validate(envelope.payload)
+            flow_id = event.flow_id
+        else:
+            # Any other type IG admitted to the labels topic is an imported world's label feed
+            # (validated there against the world's declared schema): a label on a txn_ flow.
+            event = ImportedLabelEventV1.model_validate(envelope.payload)
+            flow_id = event.txn_id
     except ValidationError as exc:
-        return LabelAnomaly(ref, f"label_event payload invalid: {exc.errors()[:3]}"[:500])
+        return LabelAnomaly(ref, f"{envelope.event_type} payload is no label event: "
+                                 f"{exc.errors(include_input=False)[:3]}"[:500])
     return LabelAssertion(
-        label_id=event.label_event_id, run_id=envelope.run_id, flow_id=event.flow_id,
+        label_id=event.label_event_id, run_id=envelope.run_id, flow_id=flow_id,
         card_id=event.card_id, account_id=event.account_id, label_type=event.label_type,
         label_value=event.label_value, effective_ts_utc=event.effective_ts_utc,
         observed_ts_utc=envelope.ts_utc, source="label_feed",
         source_event_id=envelope.event_id, source_ref=ref,
-        payload_hash=asserted_hash(event.label_type, event.label_value, event.flow_id,
+        payload_hash=asserted_hash(event.label_type, event.label_value, flow_id,
                                    event.card_id, event.account_id, event.effective_ts_utc,
                                    envelope.ts_utc))

@@ -94,8 +94,10 @@ class LabelTimelines:
         self._by_id[identity] = assertion
         subject = (assertion.run_id, assertion.flow_id)
         self._timelines.setdefault(subject, _Timeline()).insert(assertion)
-        self._by_card.setdefault(assertion.card_id, set()).add(subject)
-        self._by_account.setdefault(assertion.account_id, set()).add(subject)
+        if assertion.card_id is not None:  # an imported world may map no card or account
+            self._by_card.setdefault(assertion.card_id, set()).add(subject)
+        if assertion.account_id is not None:
+            self._by_account.setdefault(assertion.account_id, set()).add(subject)
         return Appended("new")
 
     def extend(self, assertions: Iterable[LabelAssertion]) -> None:

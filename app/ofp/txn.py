@@ -30,6 +30,7 @@ __all__ = [
     "Txn",
     "entity_id",
     "txn_of",
+    "txn_of_declared",
 ]
 
 DEFAULT_SOURCE: Final = "auth_request"
@@ -114,3 +115,17 @@ def txn_of(event_type: str, payload: BaseModel, ts_us: int) -> Txn:
         KeyError: ``event_type`` is not in :data:`FEEDABLE_EVENT_TYPES`.
     """
     return _EXTRACTORS[event_type](payload, ts_us)
+
+
+def txn_of_declared(payload: BaseModel, ts_us: int) -> Txn:
+    """The fold's input record for an imported world's transaction (a payload read with a
+    contract generated from its declared schema, ``app.rails.payloads.declared``).
+
+    An imported transaction is an authorisation to the feature library: it feeds the features
+    whose sources include :data:`DEFAULT_SOURCE`, through the same six entity id columns every
+    import declares (null where the import maps none: such an entity gets no aggregate).
+    """
+    card, account, customer, device, ip, merchant = (
+        getattr(payload, f, None) for f in ENTITY_ID_FIELDS)
+    amount: int = payload.amount_minor  # type: ignore[attr-defined]  # every import declares it
+    return Txn(ts_us, amount, card, account, customer, device, ip, merchant, DEFAULT_SOURCE)

@@ -14,12 +14,14 @@ Pure functions over read-back records, plus three thin readers (:func:`read_arch
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.df.policy import DecisionPolicy
 from app.dla.lookup import read_audit_records
 from app.ig.archive import ARCHIVE_PREFIX, parse_segment_key, read_heads, read_run
+from app.ig.run_directory import RunDirectory
 from app.objectstore.base import ObjectStore
 from app.ofs.parity import ParityReport, RecordedSnapshot
 from app.ofs.rebuild import DEFAULT_TOPIC, TrafficRecord
@@ -27,6 +29,7 @@ from app.ofs.run import check_run_id, interleave, parity_of_recorded
 from app.rails.archive import ArchivedRecord
 from app.rails.audit import AuditRecord
 from app.rails.canonical_json import canonical_dumps
+from app.rails.payloads.declared import DeclaredContract
 from app.rails.policy_rev import PolicyRev
 from app.rails.timefmt import ts_to_epoch_micros
 
@@ -140,4 +143,15 @@ async def parity_from_archive(store: ObjectStore, run_id: str, *, policy: Decisi
     recorded = recorded_of_audit(await read_audit_records(store), run_id)
     run = await read_archived_run(store, run_id)
     return parity_of_recorded(run_id, run.traffic(), recorded, policy=policy,
-                              policy_rev=policy_rev, topic=topic, source="archive")
+                              policy_rev=policy_rev, topic=topic, source="archive",
+                              declared=await declared_of_run(store, run_id))
+
+
+async def declared_of_run(store: ObjectStore, run_id: str
+                          ) -> Mapping[tuple[str, str], DeclaredContract]:
+    """The payload contracts IG generated for the run from its declared schema (SR's run facts,
+    read like IG reads them); {} for a generated world or a run SR does not know."""
+    directory = RunDirectory(store, now=time.monotonic)
+    await directory.refresh([run_id])
+    state = directory.get(run_id)
+    return {} if state is None else state.declared

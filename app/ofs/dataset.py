@@ -33,7 +33,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, get_args
 
@@ -46,7 +46,12 @@ from app.dla.lookup import read_audit_records
 from app.labels.reader import read_label_store
 from app.labels.timeline import LabelTimelines, order_key
 from app.objectstore.base import ObjectStore
-from app.ofs.archive_source import ArchivedRun, audit_of_run, read_archived_run
+from app.ofs.archive_source import (
+    ArchivedRun,
+    audit_of_run,
+    declared_of_run,
+    read_archived_run,
+)
 from app.ofs.errors import DatasetInputError, NothingToBuildError
 from app.ofs.rebuild import DEFAULT_TOPIC, rebuild_snapshots
 from app.ofs.run import check_run_id
@@ -64,6 +69,7 @@ from app.rails.decision import FeatureSetRef, FeatureSnapshot
 from app.rails.digests import digest_bytes
 from app.rails.errors import ContractError
 from app.rails.label import LabelType
+from app.rails.payloads.declared import DeclaredContract
 from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.timefmt import ts_to_epoch_micros
@@ -122,6 +128,8 @@ class RunInputs:
     run: ArchivedRun
     audit: Sequence[AuditRecord]
     """The run's audit records (:func:`app.ofs.archive_source.audit_of_run`)."""
+    declared: Mapping[tuple[str, str], DeclaredContract] = field(default_factory=dict)
+    """The run's generated payload contracts (an imported world; {} for a generated one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +236,8 @@ def assemble_dataset(inputs: Iterable[RunInputs], timelines: LabelTimelines, *,
             postures.setdefault(record.decision.trigger_event_id, record.decision.posture)
             audits.setdefault(record.decision.trigger_event_id, record)
         rebuild = rebuild_snapshots(item.run.traffic(), run_id, policy=policy,
-                                    policy_rev=policy_rev, postures=postures, topic=topic)
+                                    policy_rev=policy_rev, postures=postures, topic=topic,
+                                    declared=item.declared)
         envelopes = item.run.envelopes()
         for event_id, snapshot in rebuild.snapshots.items():
             envelope = envelopes[event_id]
@@ -301,7 +310,9 @@ async def build_dataset(store: ObjectStore, run_ids: Sequence[str], label_as_of_
     _as_of(label_as_of_utc)
     audit = await read_audit_records(store)
     inputs = [RunInputs(run=await read_archived_run(store, run_id),
-                        audit=audit_of_run(audit, run_id)) for run_id in sorted(set(run_ids))]
+                        audit=audit_of_run(audit, run_id),
+                        declared=await declared_of_run(store, run_id))
+              for run_id in sorted(set(run_ids))]
     timelines = (await read_label_store(store)).timelines
     return assemble_dataset(inputs, timelines, label_as_of_utc=label_as_of_utc,
                             maturity_days=maturity_days, label_definition=label_definition,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from app.df.policy import DecisionPolicy
 from app.hotpath.engine import DecisionContext, HotPath
 from app.rails.decision import FeatureSnapshot
+from app.rails.payloads.declared import DeclaredContract
 from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.reason_codes import ReasonCode
@@ -58,7 +59,9 @@ def rebuild_snapshots(records: Iterable[TrafficRecord], run_id: str, *,
                       policy: DecisionPolicy, policy_rev: PolicyRev,
                       postures: Mapping[str, Posture],
                       default_posture: Posture = Posture.NORMAL,
-                      topic: str = DEFAULT_TOPIC) -> Rebuild:
+                      topic: str = DEFAULT_TOPIC,
+                      declared: Mapping[tuple[str, str], DeclaredContract] | None = None
+                      ) -> Rebuild:
     """Snapshots of every trigger of ``run_id`` the run's watermarks release.
 
     Args:
@@ -69,6 +72,9 @@ def rebuild_snapshots(records: Iterable[TrafficRecord], run_id: str, *,
             clock-advance bounds shape the fold).
         postures: trigger event_id -> the posture its recorded decision used; triggers not in
             it are snapshotted under ``default_posture``.
+        declared: the payload contracts generated from the run's declared schema (an imported
+            world's traffic: ``app.ofs.archive_source.declared_of_run``), as IG and the hot path
+            used them online; None for a generated world.
 
     Raises:
         ValueError: a partition's records go back in offset order (the fold would silently
@@ -86,6 +92,11 @@ def rebuild_snapshots(records: Iterable[TrafficRecord], run_id: str, *,
     def this_run(name: str) -> bool:
         return name == run_id
 
+    contracts = dict(declared or {})
+
+    def declared_of(name: str) -> Mapping[tuple[str, str], DeclaredContract]:
+        return contracts if name == run_id else {}
+
     for record in records:
         if record.offset < last.get(record.partition, -1):
             raise ValueError(f"traffic partition {record.partition}: offset {record.offset} "
@@ -97,7 +108,7 @@ def rebuild_snapshots(records: Iterable[TrafficRecord], run_id: str, *,
         events += not record.watermark
         eb_ref = EbRef(topic=topic, partition=record.partition, offset=record.offset)
         for result in engine.offer(record.value, eb_ref, context, run_known=this_run,
-                                   watermark=record.watermark):
+                                   watermark=record.watermark, declared_of=declared_of):
             if result.anomaly is not None:
                 anomalies += result.anomaly.reason_code is not ReasonCode.TRIGGER_RUN_UNKNOWN
             elif result.decision is not None:

@@ -7,7 +7,7 @@ broker; ``app.ofs.bus`` only reads the two topics and calls :func:`parity_of_run
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from app.df.policy import DecisionPolicy
@@ -15,6 +15,7 @@ from app.ofs.errors import ParityInputError
 from app.ofs.parity import ParityReport, RecordedSnapshot, compare, recorded_of_run
 from app.ofs.rebuild import DEFAULT_TOPIC, TrafficRecord, rebuild_snapshots
 from app.rails.ids import HEX32_PATTERN
+from app.rails.payloads.declared import DeclaredContract
 from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.watermark import is_watermark_record
@@ -89,7 +90,9 @@ def parity_of_run(run_id: str, traffic: Sequence[TrafficRecord], rtdl: Iterable[
 def parity_of_recorded(run_id: str, traffic: Sequence[TrafficRecord],
                        recorded: Sequence[RecordedSnapshot], *, policy: DecisionPolicy,
                        policy_rev: PolicyRev, topic: str = DEFAULT_TOPIC, unreadable: int = 0,
-                       source: str = "bus") -> ParityReport:
+                       source: str = "bus",
+                       declared: Mapping[tuple[str, str], DeclaredContract] | None = None
+                       ) -> ParityReport:
     """Rebuild ``run_id``'s snapshots from ``traffic`` (each trigger under its recorded
     posture) and compare them with ``recorded`` (from the bus, or from DLA's audit log).
 
@@ -105,7 +108,7 @@ def parity_of_recorded(run_id: str, traffic: Sequence[TrafficRecord],
     for item in recorded:
         postures.setdefault(item.event_id, item.posture)
     rebuild = rebuild_snapshots(traffic, run_id, policy=policy, policy_rev=policy_rev,
-                                postures=postures, topic=topic)
+                                postures=postures, topic=topic, declared=declared)
     if not rebuild.events:
         hint = " (was the bus wiped?)" if source == "bus" else ""
         raise ParityInputError(f"no traffic of run {run_id} {where[1]}, but "

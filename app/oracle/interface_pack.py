@@ -28,6 +28,7 @@ class ColumnSpec(BaseModel):
 
     name: str
     type: str
+    nullable: bool = True
 
 
 class OutputSpec(BaseModel):

@@ -37,6 +37,7 @@ __all__ = [
     "FeatureSetRef",
     "FeatureSnapshot",
     "FeatureValue",
+    "ShadowScore",
     "TriggerRef",
     "encode_decision",
     "snapshot_hash_of",
@@ -150,6 +151,21 @@ class ActionIntent(BaseModel):
     subject: dict[str, str] = Field(description="What the action targets, e.g. card_id, flow_id.")
 
 
+class ShadowScore(BaseModel):
+    """What the scope's SHADOW bundle would have said: recorded, never acted on.
+
+    The decision's outcome, reason codes and intents are the ACTIVE bundle's and the policy's
+    alone; a shadow only lets the platform compare a candidate on live traffic.
+    """
+
+    model_config = _Closed
+
+    bundle: BundleRef
+    score: float = Field(allow_inf_nan=False)
+    outcome: DecisionOutcome = Field(description="The shadow's score band (not the decision's).")
+    reason_codes: tuple[DecisionReason, ...]
+
+
 class DecisionRecord(BaseModel):
     """One decision per admitted trigger per run (``decision_id`` = H(run_id, trigger event_id))."""
 
@@ -169,6 +185,10 @@ class DecisionRecord(BaseModel):
     snapshot: FeatureSnapshot
     policy_rev: PolicyRev
     intents: tuple[ActionIntent, ...]
+    shadow: ShadowScore | None = Field(
+        default=None,
+        description="The SHADOW bundle's score when the scope has one and a model ran; never "
+                    "changes outcome, reason codes or intents.")
 
 
 _PLAIN_VALUE_TYPES = frozenset((int, float, bool, type(None)))

@@ -27,6 +27,7 @@ from app.rails.decision import (
     DecisionOutcome,
     DecisionReason,
     DecisionRecord,
+    ShadowScore,
     TriggerRef,
 )
 from app.rails.ids import Hex64
@@ -64,6 +65,7 @@ class DecisionView(BaseModel):
     snapshot: SnapshotRef
     policy_rev: PolicyRev
     intents: tuple[ActionIntent, ...]
+    shadow: ShadowScore | None = None
 
 
 Decided = DecisionRecord | DecisionView

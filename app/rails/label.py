@@ -21,10 +21,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from app.rails.ids import Hex32, Hex64
-from app.rails.payloads.fields import AccountId, CardId, FlowId
+from app.rails.payloads.fields import (
+    AccountId,
+    CardId,
+    ImportedEntityId,
+    SubjectFlowId,
+)
 from app.rails.receipts import EbRef
 from app.rails.timefmt import TsUtc
 
@@ -48,9 +61,14 @@ class LabelAssertion(BaseModel):
     record_type: Literal["label_assertion"] = "label_assertion"
     label_id: _LabelId
     run_id: Hex32
-    flow_id: FlowId
-    card_id: CardId
-    account_id: AccountId
+    flow_id: SubjectFlowId = Field(
+        description="flow_<12 digits> (a generated world) or txn_<12 digits> (an imported one).")
+    card_id: ImportedEntityId | None = Field(
+        default=None, description="A generated world's card_<digits> (required); an import's "
+                                  "id as carried, or null where the import maps no card.")
+    account_id: ImportedEntityId | None = Field(
+        default=None, description="As card_id: acct_<digits> for a generated world, the "
+                                  "import's id or null.")
     label_type: LabelType
     label_value: LabelValue
     effective_ts_utc: TsUtc = Field(description="When it was true.")
@@ -61,3 +79,18 @@ class LabelAssertion(BaseModel):
     source_ref: EbRef | None = Field(
         default=None, description="Where the label event sits on fp.bus.labels.v1 (label_feed).")
     payload_hash: Hex64 = Field(description="Digest of what was asserted (collision check).")
+
+    @model_validator(mode="after")
+    def _ids_follow_the_world(self) -> LabelAssertion:
+        """A generated world's flow names its card and account by the catalogue's ids; an
+        imported transaction (``txn_``) names them as its table does, or not at all."""
+        if self.flow_id.startswith("flow_"):
+            try:
+                _GENERATED_IDS.validate_python((self.card_id, self.account_id))
+            except ValidationError as exc:
+                raise ValueError(f"a flow_ label needs card_<digits> and acct_<digits> ids: "
+                                 f"{exc.errors(include_input=False)}") from None
+        return self
+
+
+_GENERATED_IDS: TypeAdapter[tuple[CardId, AccountId]] = TypeAdapter(tuple[CardId, AccountId])

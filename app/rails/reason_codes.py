@@ -72,6 +72,13 @@ class ReasonCode(StrEnum):
     EVENT_TIME_IMPLAUSIBLE = "EVENT_TIME_IMPLAUSIBLE"
     """A domain time (``ts_utc``, or a payload ``*_ts_utc``) lies outside the run's declared span
     widened by ``policy.ingest.event_time_skew_s``."""
+    PAYLOAD_FIELD_UNKNOWN = "PAYLOAD_FIELD_UNKNOWN"
+    """An imported world's payload has a field its declared schema does not name."""
+    PAYLOAD_FIELD_MISSING = "PAYLOAD_FIELD_MISSING"
+    """An imported world's payload lacks a field its declared schema requires."""
+    PAYLOAD_FIELD_TYPE = "PAYLOAD_FIELD_TYPE"
+    """An imported world's payload field does not have its declared type (or is null where
+    the declared schema says not nullable)."""
 
     # -- gates and runs (SR) -------------------------------------------------------------------
     GATE_FLAG_MISSING = "GATE_FLAG_MISSING"
@@ -131,6 +138,9 @@ class ReasonCode(StrEnum):
     names it); the bundle is refused, never scored with that feature absent."""
     BUNDLE_FALLBACK = "BUNDLE_FALLBACK"
     """The policy's fallback bundle decided because the ACTIVE one was unusable."""
+    SHADOW_UNAVAILABLE = "SHADOW_UNAVAILABLE"
+    """The scope has a SHADOW bundle that could not be scored here (unreadable, a feature the
+    registry lacks, or its model cannot be loaded): the decision carries no shadow score."""
     SNAPSHOT_INCOMPLETE = "SNAPSHOT_INCOMPLETE"
     """The trigger arrived later than the allowed lateness: its features may miss events."""
     LATE_TRIGGER = "LATE_TRIGGER"

@@ -16,7 +16,7 @@ from app.rails.ids import Hex64
 from app.rails.pins import ContextPins, Seed
 from app.rails.policy_rev import PolicyRev
 
-__all__ = ["FactFile", "FactGate", "FactOutput", "RunFactsView"]
+__all__ = ["FactColumn", "FactFile", "FactGate", "FactOutput", "RunFactsView"]
 
 _Closed = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,6 +42,20 @@ class FactGate(BaseModel):
     bytes_verified: int = Field(ge=0)
 
 
+class FactColumn(BaseModel):
+    """One column of an output as its interface pack declares it (name, engine type, nullable).
+
+    The declared schema of a streamed output is what IG's generated payload contract for an
+    imported world is built from (``app.rails.payloads.declared``).
+    """
+
+    model_config = _Closed
+
+    name: str
+    type: str
+    nullable: bool
+
+
 class FactOutput(BaseModel):
     """One output the run may read: role decides who may (truth: evaluation only)."""
 
@@ -57,6 +71,8 @@ class FactOutput(BaseModel):
     row_count: int = Field(ge=0)
     gate_id: str
     files: tuple[FactFile, ...]
+    columns: tuple[FactColumn, ...] = Field(
+        default=(), description="The output's declared schema, from the interface pack.")
 
 
 class RunFactsView(BaseModel):

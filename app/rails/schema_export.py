@@ -27,7 +27,7 @@ from app.rails.action import ActionOutcome
 from app.rails.anomaly import HotPathAnomaly
 from app.rails.archive import ArchivedRecord
 from app.rails.audit import AuditAnomaly, AuditRecord
-from app.rails.bundle import ScorecardBundle
+from app.rails.bundle import ModelBundle, ScorecardBundle
 from app.rails.canonical_json import pretty_dumps
 from app.rails.case import CaseEvent, CaseEvidence
 from app.rails.control import RunReady
@@ -116,6 +116,7 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("case_event", "v1", CaseEvent),
     ExportedSchema("case_evidence", "v1", CaseEvidence),
     ExportedSchema("dataset_manifest", "v1", DatasetManifest),
+    ExportedSchema("model_bundle", "v1", ModelBundle),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 

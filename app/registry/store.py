@@ -5,9 +5,14 @@ sits in the platform object store, written create-only:
 
 - ``registry/bundles/<digest hex>.json``: a bundle's canonical JSON; its key *is* its digest, so
   storing the same bundle twice is a no-op and a different bundle can never take its place;
-- ``registry/activations/<scope>/<seq:010d>.json``: one object per activation, numbered from 1.
-  The ACTIVE bundle of a scope is the one named by the highest ``seq``; nothing is rewritten, so
-  the log is the scope's full history. Two writers racing for the same ``seq`` cannot both win
+- ``registry/models/<sha256 hex>.txt``: a model bundle's LightGBM text model, by the digest of
+  its bytes (never a pickle); a model bundle is stored only once its model is;
+- ``registry/activations/<scope>/<seq:010d>.json``: the scope's history, one object per change,
+  numbered from 1: an :class:`Activation` (``action`` ``activate`` or ``rollback``) or a
+  :class:`ShadowChange` (a SHADOW bundle set, or cleared), each with who (``actor``) and why
+  (``reason``). The ACTIVE bundle is the one named by the newest activation, the SHADOW by the
+  newest shadow change; nothing is rewritten, so the log is the scope's full history
+  (:meth:`RegistryStore.history`). Two writers racing for the same ``seq`` cannot both win
   (create-only); the loser re-reads the log and takes the next number.
 
 A scope that was never activated serves the bootstrap scorecard shipped in this package (stored
@@ -20,19 +25,25 @@ on first use, so its ref is readable like any other). Errors::
         ├── BundleNotFoundError       no stored bundle matches the ref
         ├── BundleScopeMismatchError  activating a bundle in a scope it was not built for
         ├── NoActiveBundleError       a scope with no activation and no bootstrap bundle
+        ├── ModelNotFoundError        no stored model text has that digest
         └── ActivationConflictError   the log kept moving under concurrent writers
+
+The caller publishes a governance fact for each change (:func:`activation_fact`,
+:func:`shadow_fact`); the hot path's workers announce what they see.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from app.objectstore.base import ObjectStore
 from app.rails.bundle import (
     BundleInvalidError,
+    ModelBundle,
     ScorecardBundle,
     bundle_bytes,
     bundle_ref,
@@ -40,7 +51,7 @@ from app.rails.bundle import (
 )
 from app.rails.canonical_json import canonical_dumps, canonical_loads
 from app.rails.decision import BundleRef
-from app.rails.digests import Digest
+from app.rails.digests import Digest, digest_bytes
 from app.rails.errors import FraudPlatformError, ObjectExistsError, ObjectNotFoundError
 from app.rails.governance import FactType, GovernanceFact, governance_fact
 from app.rails.policy_rev import PolicyRev
@@ -50,19 +61,25 @@ from app.registry.resolver import bootstrap_pair
 __all__ = [
     "ACTIVATIONS_PREFIX",
     "BUNDLES_PREFIX",
+    "MODELS_PREFIX",
     "Activation",
     "ActivationConflictError",
     "BundleNotFoundError",
     "BundleRefInvalidError",
     "BundleScopeMismatchError",
+    "HistoryEntry",
+    "ModelNotFoundError",
     "NoActiveBundleError",
     "RegistryError",
     "RegistryStore",
+    "ShadowChange",
     "activation_fact",
+    "shadow_fact",
 ]
 
 BUNDLES_PREFIX = "registry/bundles"
 ACTIVATIONS_PREFIX = "registry/activations"
+MODELS_PREFIX = "registry/models"
 MAX_ACTIVATION_ATTEMPTS = 32
 """How often :meth:`RegistryStore.activate` retries after losing a ``seq`` race."""
 
@@ -99,6 +116,13 @@ class ActivationConflictError(RegistryError):
     reason_code = "ACTIVATION_CONFLICT"
 
 
+class ModelNotFoundError(RegistryError):
+    reason_code = "MODEL_NOT_FOUND"
+
+
+_Actor = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class Activation(BaseModel):
     """One entry of a scope's activation log: from ``seq`` on, ``digest`` is ACTIVE in ``scope``.
 
@@ -118,10 +142,43 @@ class Activation(BaseModel):
     previous: Digest | None
     activated_at_utc: TsUtc = Field(description="Apply clock: when the activation was recorded.")
     reason: str = Field(min_length=1, max_length=1000)
+    action: Literal["activate", "promote", "rollback"] = Field(
+        default="activate", description="'rollback': back to the bundle the last one replaced.")
+    actor: _Actor | None = Field(default=None, description="Who (None in entries written "
+                                                           "before actors were recorded).")
+
+
+class ShadowChange(BaseModel):
+    """An entry of a scope's history: from ``seq`` on, ``digest`` is the SHADOW bundle of
+    ``scope`` (None: no shadow any more). ``previous`` is the shadow it replaced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    record_type: Literal["shadow_change"] = "shadow_change"
+    schema_version: Literal["v1"] = "v1"
+    scope: _Slug
+    seq: int = Field(ge=1, le=9_999_999_999)
+    digest: Digest | None
+    bundle_id: _Slug | None
+    version: int | None = Field(ge=1)
+    previous: Digest | None
+    changed_at_utc: TsUtc = Field(description="Apply clock: when the change was recorded.")
+    actor: _Actor
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+HistoryEntry = Activation | ShadowChange
+"""One entry of a scope's history (:meth:`RegistryStore.history`)."""
+
+_Entry = TypeVar("_Entry", Activation, ShadowChange)
 
 
 def _bundle_key(digest_hex: str) -> str:
     return f"{BUNDLES_PREFIX}/{digest_hex}.json"
+
+
+def _model_key(digest_hex: str) -> str:
+    return f"{MODELS_PREFIX}/{digest_hex}.txt"
 
 
 def _activation_key(scope: str, seq: int) -> str:
@@ -147,13 +204,55 @@ class RegistryStore:
     def __init__(self, store: ObjectStore) -> None:
         self._store = store
 
-    async def put_bundle(self, bundle: ScorecardBundle) -> BundleRef:
-        """Store ``bundle`` under its digest (idempotent) and return its ref."""
+    @property
+    def object_store(self) -> ObjectStore:
+        """The store the registry lives in (its promotion evidence lives there too)."""
+        return self._store
+
+    async def put_model(self, text: bytes) -> Digest:
+        """Store a LightGBM text model under the sha256 of its bytes (create-only, idempotent).
+
+        The text is stored as given: a model bundle names it by that digest (``model_digest``).
+        """
+        digest = digest_bytes(text)
+        await self._store.put(_model_key(digest.hex), bytes(text))
+        return digest
+
+    async def get_model(self, digest: Digest | str) -> bytes:
+        """A model's text, checked against ``digest`` (a Digest or its hex).
+
+        Raises:
+            BundleRefInvalidError: ``digest`` is not 64 lowercase hex characters.
+            ModelNotFoundError: no model has that digest.
+            DigestMismatchError: the stored bytes were changed.
+        """
+        digest_hex = _digest_hex(digest)
+        try:
+            return await self._store.get(_model_key(digest_hex),
+                                         Digest(algo="sha256", hex=digest_hex))
+        except ObjectNotFoundError:
+            raise ModelNotFoundError(
+                f"no model sha256:{digest_hex} in the registry; store it with "
+                "'fp registry put BUNDLE --model MODEL.txt'") from None
+
+    async def put_bundle(self, bundle: ScorecardBundle | ModelBundle) -> BundleRef:
+        """Store ``bundle`` under its digest (idempotent) and return its ref.
+
+        Raises:
+            ModelNotFoundError: a model bundle whose model text is not stored yet
+                (:meth:`put_model` first).
+        """
+        if isinstance(bundle, ModelBundle) and not await self._store.exists(
+                _model_key(bundle.model_digest.hex)):
+            raise ModelNotFoundError(
+                f"bundle {bundle.bundle_id}@{bundle.version} names model "
+                f"sha256:{bundle.model_digest.hex}, which the registry does not hold; store "
+                "the model text first ('fp registry put BUNDLE --model MODEL.txt')")
         ref = bundle_ref(bundle)
         await self._store.put(_bundle_key(ref.digest.hex), bundle_bytes(bundle))
         return ref
 
-    async def get_bundle(self, ref: BundleRef | Digest | str) -> ScorecardBundle:
+    async def get_bundle(self, ref: BundleRef | Digest | str) -> ScorecardBundle | ModelBundle:
         """Read a bundle by ref, digest or digest hex; the bytes are checked against the digest.
 
         The bootstrap bundle is always readable, stored yet or not.
@@ -229,62 +328,154 @@ class RegistryStore:
         options = ", ".join(f"sha256:{r.digest.hex[:12]}" for r in found)
         raise BundleNotFoundError(f"{text!r} is ambiguous ({options}); give the full digest")
 
+    async def history(self, scope: str) -> list[HistoryEntry]:
+        """Every change of ``scope`` (activations, rollbacks, shadow changes), oldest first."""
+        return [await self._read_entry(scope, seq) for seq in await self._seqs(scope)]
+
     async def activations(self, scope: str) -> list[Activation]:
-        """A scope's activation log, oldest first."""
-        return [await self._read_activation(scope, seq) for seq in await self._seqs(scope)]
+        """A scope's activations (rollbacks included), oldest first."""
+        return [e for e in await self.history(scope) if isinstance(e, Activation)]
 
     async def latest_activation(self, scope: str) -> Activation | None:
-        """The newest activation of ``scope`` (the highest ``seq``), or None if never activated."""
-        seqs = await self._seqs(scope)
-        return await self._read_activation(scope, seqs[-1]) if seqs else None
+        """The newest activation of ``scope``, or None if never activated."""
+        return await self._latest(scope, Activation)
 
-    async def activate(self, scope: str, digest_hex: str, *, at_utc: str,
-                       reason: str) -> Activation:
+    async def latest_shadow_change(self, scope: str) -> ShadowChange | None:
+        """The newest shadow change of ``scope`` (its ``digest`` is None when cleared)."""
+        return await self._latest(scope, ShadowChange)
+
+    async def _latest(self, scope: str, kind: type[_Entry]) -> _Entry | None:
+        for seq in reversed(await self._seqs(scope)):
+            entry = await self._read_entry(scope, seq)
+            if isinstance(entry, kind):
+                return entry
+        return None
+
+    async def activate(self, scope: str, digest_hex: str, *, at_utc: str, reason: str,
+                       actor: str = "unknown",
+                       action: Literal["activate", "promote", "rollback"] = "activate"
+                       ) -> Activation:
         """Append an activation making bundle ``digest_hex`` ACTIVE in ``scope``.
+
+        This is the one way to change the ACTIVE bundle; a promotion gate calls it once its
+        checks pass.
 
         Args:
             scope: the registry scope; must equal the bundle's own scope.
             digest_hex: the bundle's digest (it must be readable from the registry).
             at_utc: apply clock, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, supplied by the caller.
             reason: why, in words, for the governance trail.
+            actor: who (a person or a tool), for the governance trail.
+            action: ``rollback`` when going back (see :meth:`rollback`).
 
         Raises:
             BundleNotFoundError, BundleRefInvalidError: the bundle cannot be read.
             BundleScopeMismatchError: the bundle was built for another scope.
             ActivationConflictError: the ``seq`` race was lost too many times in a row.
         """
+        bundle = await self._scoped_bundle(scope, digest_hex)
+        ref = await self.put_bundle(bundle)  # the bootstrap may not be stored yet
+
+        async def entry(seq: int) -> Activation:
+            latest = await self.latest_activation(scope)
+            if latest is not None:
+                previous: Digest | None = latest.digest
+            else:
+                boot_ref = bootstrap_pair()[0]
+                previous = boot_ref.digest if boot_ref.scope == scope else None
+            return Activation(
+                scope=scope, seq=seq, digest=ref.digest, bundle_id=bundle.bundle_id,
+                version=bundle.version, previous=previous, activated_at_utc=at_utc,
+                reason=reason, action=action, actor=actor)
+
+        return await self._append(scope, f"activation of {bundle.bundle_id}@{bundle.version}",
+                                  entry)
+
+    async def rollback(self, scope: str, *, at_utc: str, reason: str,
+                       actor: str = "unknown") -> Activation:
+        """Make the bundle the newest activation replaced ACTIVE again (``action`` rollback).
+
+        Raises:
+            RegistryError: ``NOTHING_TO_ROLL_BACK`` when the scope was never activated, or its
+                first activation replaced nothing.
+        """
+        latest = await self.latest_activation(scope)
+        if latest is None or latest.previous is None:
+            raise RegistryError(f"scope {scope!r} has no earlier ACTIVE bundle to roll back to; "
+                                "see 'fp registry history --scope " + scope + "'",
+                                reason_code="NOTHING_TO_ROLL_BACK")
+        return await self.activate(scope, latest.previous.hex, at_utc=at_utc, reason=reason,
+                                   actor=actor, action="rollback")
+
+    async def set_shadow(self, scope: str, digest_hex: str, *, at_utc: str, reason: str,
+                         actor: str = "unknown") -> ShadowChange:
+        """Make bundle ``digest_hex`` the SHADOW of ``scope``: DF scores it on every decision
+        that runs a model and records the score, never acting on it.
+
+        Raises:
+            BundleNotFoundError, BundleRefInvalidError, BundleScopeMismatchError: as
+                :meth:`activate`.
+            ActivationConflictError: the ``seq`` race was lost too many times in a row.
+        """
+        bundle = await self._scoped_bundle(scope, digest_hex)
+        ref = await self.put_bundle(bundle)
+        return await self._append_shadow(scope, ref, at_utc=at_utc, reason=reason, actor=actor)
+
+    async def clear_shadow(self, scope: str, *, at_utc: str, reason: str,
+                           actor: str = "unknown") -> ShadowChange:
+        """End the SHADOW of ``scope``.
+
+        Raises:
+            RegistryError: ``SHADOW_NOT_SET`` when the scope has no SHADOW bundle.
+        """
+        latest = await self.latest_shadow_change(scope)
+        if latest is None or latest.digest is None:
+            raise RegistryError(f"scope {scope!r} has no SHADOW bundle to clear",
+                                reason_code="SHADOW_NOT_SET")
+        return await self._append_shadow(scope, None, at_utc=at_utc, reason=reason, actor=actor)
+
+    async def _append_shadow(self, scope: str, ref: BundleRef | None, *, at_utc: str,
+                             reason: str, actor: str) -> ShadowChange:
+        async def entry(seq: int) -> ShadowChange:
+            latest = await self.latest_shadow_change(scope)
+            return ShadowChange(
+                scope=scope, seq=seq, digest=None if ref is None else ref.digest,
+                bundle_id=None if ref is None else ref.bundle_id,
+                version=None if ref is None else ref.version,
+                previous=None if latest is None else latest.digest,
+                changed_at_utc=at_utc, actor=actor, reason=reason)
+
+        what = "clearing the shadow" if ref is None else f"shadow {ref.bundle_id}@{ref.version}"
+        return await self._append(scope, what, entry)
+
+    async def _scoped_bundle(self, scope: str, digest_hex: str) -> ScorecardBundle | ModelBundle:
         bundle = await self.get_bundle(digest_hex)
         if bundle.scope != scope:
             raise BundleScopeMismatchError(
                 f"bundle {bundle.bundle_id} v{bundle.version} is for scope {bundle.scope!r}, "
-                f"not {scope!r}; activate it in its own scope"
+                f"not {scope!r}; use it in its own scope"
             )
-        ref = await self.put_bundle(bundle)  # the bootstrap may not be stored yet
+        return bundle
+
+    async def _append(self, scope: str, what: str,
+                      entry: Callable[[int], Awaitable[_Entry]]) -> _Entry:
+        """Write ``entry(next seq)`` create-only; re-read and retry when a rival took the seq."""
         for _ in range(MAX_ACTIVATION_ATTEMPTS):
             seqs = await self._seqs(scope)
-            if seqs:
-                previous: Digest | None = (await self._read_activation(scope, seqs[-1])).digest
-            else:
-                boot_ref = bootstrap_pair()[0]
-                previous = boot_ref.digest if boot_ref.scope == scope else None
             try:
-                activation = Activation(
-                    scope=scope, seq=(seqs[-1] + 1) if seqs else 1, digest=ref.digest,
-                    bundle_id=bundle.bundle_id, version=bundle.version, previous=previous,
-                    activated_at_utc=at_utc, reason=reason)
+                record = await entry((seqs[-1] + 1) if seqs else 1)
             except ValidationError as exc:
-                raise RegistryError(f"activation of {bundle.bundle_id}@{bundle.version} in "
-                                    f"{scope!r} is invalid: {_first_problem(exc)}",
+                raise RegistryError(f"{what} in {scope!r} is invalid: {_first_problem(exc)}",
                                     reason_code="ACTIVATION_INVALID") from exc
-            body = canonical_dumps(activation.model_dump(mode="json"))
+            body = canonical_dumps(record.model_dump(mode="json"))
             try:
-                await self._store.put(_activation_key(scope, activation.seq), body)
+                await self._store.put(_activation_key(scope, record.seq), body)
             except ObjectExistsError:
                 continue  # another writer took this seq: re-read the log, take the next one
-            return activation
+            return record
         raise ActivationConflictError(
-            f"scope {scope!r}: lost the activation race {MAX_ACTIVATION_ATTEMPTS} times in a "
-            "row; check who else is activating bundles, then retry"
+            f"scope {scope!r}: lost the history race {MAX_ACTIVATION_ATTEMPTS} times in a "
+            "row; check who else is changing this scope, then retry"
         )
 
     async def active(self, scope: str) -> tuple[BundleRef, Activation | None]:
@@ -299,8 +490,24 @@ class RegistryStore:
         ref, _bundle, activation = await self.active_bundle(scope)
         return ref, activation
 
+    async def shadow_bundle(self, scope: str
+                            ) -> tuple[BundleRef, ScorecardBundle | ModelBundle,
+                                       ShadowChange] | None:
+        """The SHADOW bundle of ``scope`` with the change that set it, or None (never set or
+        cleared).
+
+        Raises:
+            BundleNotFoundError, DigestMismatchError: the shadow bundle cannot be read.
+        """
+        change = await self.latest_shadow_change(scope)
+        if change is None or change.digest is None:
+            return None
+        bundle = await self.get_bundle(change.digest)
+        return bundle_ref(bundle), bundle, change
+
     async def active_bundle(self, scope: str
-                            ) -> tuple[BundleRef, ScorecardBundle, Activation | None]:
+                            ) -> tuple[BundleRef, ScorecardBundle | ModelBundle,
+                                       Activation | None]:
         """Like :meth:`active`, with the bundle itself (what the resolver takes)."""
         activation = await self.latest_activation(scope)
         if activation is not None:
@@ -324,19 +531,23 @@ class RegistryStore:
                 seqs.append(int(match[1]))
         return sorted(seqs)
 
-    async def _read_activation(self, scope: str, seq: int) -> Activation:
+    async def _read_entry(self, scope: str, seq: int) -> HistoryEntry:
         key = _activation_key(scope, seq)
         try:
-            activation = Activation.model_validate(canonical_loads(await self._store.get(key)))
+            body = canonical_loads(await self._store.get(key))
+            model: type[Activation] | type[ShadowChange] = (
+                ShadowChange if isinstance(body, dict)
+                and body.get("record_type") == "shadow_change" else Activation)
+            entry = model.model_validate(body)
         except (ValidationError, ValueError) as exc:  # orjson's JSONDecodeError is a ValueError
-            raise RegistryError(f"activation object {key} is unreadable: {exc}".splitlines()[0],
+            raise RegistryError(f"history object {key} is unreadable: {exc}".splitlines()[0],
                                 reason_code="ACTIVATION_INVALID") from exc
-        if (activation.scope, activation.seq) != (scope, seq):
+        if (entry.scope, entry.seq) != (scope, seq):
             raise RegistryError(
-                f"activation object {key} says scope {activation.scope!r} seq {activation.seq}; "
+                f"history object {key} says scope {entry.scope!r} seq {entry.seq}; "
                 "the log was written by something else than the registry"
             )
-        return activation
+        return entry
 
 
 def _first_problem(exc: ValidationError) -> str:
@@ -366,6 +577,33 @@ def activation_fact(activation: Activation, policy_rev: PolicyRev) -> Governance
         (),
         policy_rev,
         activation.activated_at_utc,
-        details={"bundle_id": activation.bundle_id, "version": activation.version,
-                 "seq": activation.seq, "reason": activation.reason},
+        details=_details(activation),
+    )
+
+
+def _details(entry: HistoryEntry) -> dict[str, object]:
+    details: dict[str, object] = {"bundle_id": entry.bundle_id, "version": entry.version,
+                                  "seq": entry.seq, "reason": entry.reason}
+    if isinstance(entry, Activation) and entry.action != "activate":
+        details["action"] = entry.action
+    if entry.actor is not None:  # absent from entries written before actors were recorded
+        details["actor"] = entry.actor
+    return details
+
+
+def shadow_fact(change: ShadowChange, policy_rev: PolicyRev) -> GovernanceFact:
+    """The ``SHADOW_CHANGED`` governance fact for ``change``, for the caller to publish.
+
+    ``from_value`` is the previous shadow's digest hex (None: there was none), ``to_value`` the
+    new one's, or ``"none"`` when the shadow was cleared; the id is a function of the content.
+    """
+    return governance_fact(
+        FactType.SHADOW_CHANGED,
+        change.scope,
+        change.previous.hex if change.previous is not None else None,
+        change.digest.hex if change.digest is not None else "none",
+        (),
+        policy_rev,
+        change.changed_at_utc,
+        details=_details(change),
     )

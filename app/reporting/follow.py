@@ -53,11 +53,11 @@ class RunFollower:
 
     def __init__(self, *, run_id: str, planned_rows: int, servers: list[str], traffic_topic: str,
                  rtdl_topic: str, partitions: int, outcomes_expected: bool,
-                 audit_expected: bool) -> None:
+                 audit_expected: bool, triggers: Iterable[str] = ("auth_request",)) -> None:
         self.run_id = run_id
         self.servers, self.traffic_topic, self.rtdl_topic = servers, traffic_topic, rtdl_topic
         self.tracker = DrainTracker(run_id, planned_rows, outcomes_expected=outcomes_expected,
-                                    audit_expected=audit_expected)
+                                    audit_expected=audit_expected, triggers=triggers)
         self.receipts: Counter[str] = Counter()
         self.admitted_by_type: Counter[str] = Counter()
         self.admitted_positions: set[TrafficPosition] = set()

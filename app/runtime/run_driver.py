@@ -31,7 +31,7 @@ from app.profiles.loader import Profile
 from app.profiles.wiring import TansuBroker
 from app.rails.errors import FraudPlatformError
 from app.rails.run_facts import RunFactsView
-from app.reporting.drain import DrainProgress, StallWatch
+from app.reporting.drain import DrainProgress, StallWatch, run_failure
 from app.reporting.follow import (
     RunFollower,
     read_admission_times,
@@ -100,10 +100,14 @@ class MainJobResult:
     phases_s: dict[str, float] = field(default_factory=dict)
     worker_exit: int | None = None
     """Exit code of the worker the job started and stopped (None: it used a running one)."""
+    failure: tuple[str, str] | None = None
+    """``(reason code, message)`` of a run that admitted nothing, or decided nothing although
+    its world has triggers (:func:`app.reporting.drain.run_failure`)."""
 
     @property
     def ok(self) -> bool:
-        return self.status == "READY" and self.summary is not None and self.summary.drained
+        return self.status == "READY" and self.summary is not None and self.summary.drained \
+            and self.failure is None
 
 
 def _deployed(profile: Profile, agent: str) -> bool:
@@ -112,12 +116,19 @@ def _deployed(profile: Profile, agent: str) -> bool:
     return agents is None or agent in agents
 
 
-async def _planned_rows(profile: Profile, facts_key: str) -> int:
+async def _planned_rows(profile: Profile, facts_key: str) -> tuple[int, bool, frozenset[str]]:
+    """Rows the run streams, whether any of its streamed outputs is a decision trigger, and the
+    event types of its label feeds."""
     async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
         view = RunFactsView.model_validate_json(await store.get(facts_key))
     testing = profile.policy.testing
+    triggers = set(profile.policy.decision.triggers)
+    has_triggers = any(o.streamed and o.row_count and o.event_type in triggers
+                       for o in view.outputs)
+    label_types = frozenset(o.event_type for o in view.outputs
+                            if o.role == "label_feed" and o.event_type)
     return plan_for(view, testing.max_rows_per_output if testing.mode == "smoke" else None
-                    ).total_rows
+                    ).total_rows, has_triggers, label_types
 
 
 class _ProgressDisplay:
@@ -159,7 +170,8 @@ async def _follow(profile: Profile, run_id: str, planned_rows: int, stall_s: flo
         run_id=run_id, planned_rows=planned_rows, servers=servers,
         traffic_topic=topic_name(Topic.TRAFFIC, worker.topic_prefix),
         rtdl_topic=topic_name(Topic.RTDL, worker.topic_prefix), partitions=worker.partitions,
-        outcomes_expected=_deployed(profile, "al"), audit_expected=_deployed(profile, "dla"))
+        outcomes_expected=_deployed(profile, "al"), audit_expected=_deployed(profile, "dla"),
+        triggers=profile.policy.decision.triggers)
     follower.skip(skip)
     display, stall = _ProgressDisplay(), StallWatch(stall_s, time.monotonic)
     async with open_object_store(profile.wiring.object_store, base_dir=profile.base_dir) as store:
@@ -210,7 +222,8 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
     if outcome.ready is None:
         steps.say(f"SR: run {outcome.run_id} {outcome.status} ({result.reason}): stopping")
         return result
-    result.planned_rows = asyncio.run(_planned_rows(profile, outcome.ready.run_facts.object_key))
+    result.planned_rows, has_triggers, label_types = asyncio.run(
+        _planned_rows(profile, outcome.ready.run_facts.object_key))
     again = " (an existing run: nothing new is streamed; use another --label)" \
         if outcome.reused else ""
     speedup, rate = profile.policy.streaming.speedup, profile.wiring.streaming.rows_per_s
@@ -226,6 +239,10 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
     if watch is not None and not progress.drained:
         watch.check(f"while run {outcome.run_id} drained (no progress for {stall_s:.0f}s)")
     no_audit = "" if progress.audit_expected else "; audit: not expected (no DLA deployed)"
+    if (failure := run_failure(progress, has_triggers=has_triggers)) is not None:
+        result.failure = failure
+        steps.say(f"run {outcome.run_id} failed [{failure[0]}]: {failure[1]}")
+        return result
     if progress.drained:
         asyncio.run(_mark_drained(profile, outcome.run_id))
         steps.say(f"drained in {result.phases_s['stream_and_drain']:.1f}s: every expected step "
@@ -243,7 +260,7 @@ def run_main_job(profile: Profile, world: str, scenario: str, *, run_label: str,
     if _deploys_labels(profile):
         labels, behind = asyncio.run(run_label_health(
             profile, outcome.run_id,
-            admitted_label_events=follower.admitted_by_type.get("label_event", 0),
+            admitted_label_events=sum(follower.admitted_by_type.get(t, 0) for t in label_types),
             decisions=follower.decisions, truth=truth))
         if behind:
             steps.say(f"the Label Store did not hold {behind:,} admitted label events yet: "

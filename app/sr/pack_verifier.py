@@ -19,7 +19,7 @@ from app.rails.canonical_json import sha256_hex
 from app.rails.digests import Digest
 from app.rails.errors import ContractError
 from app.rails.reason_codes import ReasonCode
-from app.rails.run_facts import FactFile, FactGate, FactOutput
+from app.rails.run_facts import FactColumn, FactFile, FactGate, FactOutput
 from app.sr.gate_verifier import GateReceipt, verify_gate
 from app.sr.run_request import RunRequest
 
@@ -173,5 +173,7 @@ async def _fact_outputs(reader: PackReader, interface: InterfacePack, manifest: 
             time_column=spec.time_column, primary_key=spec.primary_key,
             row_count=entry.row_count, gate_id=spec.gate,
             files=tuple(indexed[p] for p in sorted(entry.files)),
+            columns=tuple(FactColumn(name=c.name, type=c.type, nullable=c.nullable)
+                          for c in spec.columns),
         ))
     return outputs

@@ -28,6 +28,8 @@ __all__ = [
     "DeviceId",
     "EntryMode",
     "FlowId",
+    "ImportedEntityId",
+    "ImportedLabelEventId",
     "IpId",
     "LabelEventId",
     "LabelType",
@@ -38,6 +40,8 @@ __all__ = [
     "RefundId",
     "ReversalId",
     "ReversalReason",
+    "SubjectFlowId",
+    "TxnId",
 ]
 
 INT64_MAX = 9_223_372_036_854_775_807
@@ -53,6 +57,16 @@ _FLOW_DIGITS = "[0-9]{12}"  # the catalogue's flow_<12 digits>, shared by every 
 
 FlowId = Annotated[str, Strict(), _pattern(f"^flow_{_FLOW_DIGITS}$")]
 """``flow_<12 digits>``: one per authorisation, numbered in time order; follow-ups reuse it."""
+TxnId = Annotated[str, Strict(), _pattern(f"^txn_{_FLOW_DIGITS}$")]
+"""``txn_<12 digits>``: an imported world's transaction (its 0-based source row); it is that
+world's flow id (the decision subject's ``flow_id``, labels, cases)."""
+SubjectFlowId = Annotated[str, Strict(), _pattern(f"^(flow|txn)_{_FLOW_DIGITS}$")]
+"""The flow a label or a decision is about: a generated world's ``flow_<12 digits>`` or an
+imported world's ``txn_<12 digits>``."""
+ImportedLabelEventId = Annotated[str, Strict(), _pattern(f"^lbl_{_FLOW_DIGITS}$")]
+"""``lbl_<txn digits>``: an imported world's label event (one per labelled transaction)."""
+ImportedEntityId = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=256)]
+"""An entity id as an imported table carries it (trimmed source text, never synthesised)."""
 ClearingId = Annotated[str, Strict(), _pattern(f"^clr_{_FLOW_DIGITS}$")]
 """``clr_<flow digits>``: the clearing of a flow."""
 RefundId = Annotated[str, Strict(), _pattern(f"^rfd_{_FLOW_DIGITS}$")]

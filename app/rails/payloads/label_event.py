@@ -15,14 +15,17 @@ from app.rails.payloads.fields import (
     AccountId,
     CardId,
     FlowId,
+    ImportedEntityId,
+    ImportedLabelEventId,
     LabelEventId,
     LabelType,
     LabelValue,
     PayloadModel,
+    TxnId,
 )
 from app.rails.timefmt import TsUtc
 
-__all__ = ["LabelEventV1"]
+__all__ = ["ImportedLabelEventV1", "LabelEventV1"]
 
 
 class LabelEventV1(PayloadModel):
@@ -39,3 +42,21 @@ class LabelEventV1(PayloadModel):
     label_type: LabelType
     label_value: LabelValue = Field(description="The bank's assessment, not ground truth.")
     effective_ts_utc: TsUtc = Field(description="When it was true (the authorisation time).")
+
+
+class ImportedLabelEventV1(PayloadModel):
+    """The label feed of an imported world (``fp world import``): a bank label on a transaction.
+
+    IG admits it against the contract generated from the world's declared schema
+    (``app.rails.payloads.declared``); this model is the Label Store's reading of that feed's
+    columns, which every import declares alike. Its flow is the transaction (``txn_id``), and the
+    card and account ids are the table's own (null where the import maps none).
+    """
+
+    label_event_id: ImportedLabelEventId = Field(description="lbl_<txn digits>.")
+    txn_id: TxnId
+    card_id: ImportedEntityId | None
+    account_id: ImportedEntityId | None
+    label_type: LabelType
+    label_value: LabelValue = Field(description="The bank's assessment, not ground truth.")
+    effective_ts_utc: TsUtc = Field(description="When it was true (the transaction time).")

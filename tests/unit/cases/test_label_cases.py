@@ -98,3 +98,34 @@ async def test_a_dispute_on_an_approved_flow_opens_one_case_once_its_decision_is
     again = await restarted.run(store, FlowDecisions())
     assert (again.opened, again.waiting) == (0, 1)
     assert len(await list_case_ids(store)) == 2
+
+
+async def test_a_chargeback_on_an_approved_imported_transaction_opens_a_case(
+        store: ObjectStore) -> None:
+    """Issue #15: an imported world's transaction is its own flow (``txn_id``), so the chargeback
+    its label feed brings opens a case like a dispute on an approved authorisation."""
+    txn = orjson.loads(dump_envelope(make_envelope(
+        28, event_type="card_transaction",
+        payload={"txn_id": "txn_000000000028", "card_id": None, "amount_minor": 4200,
+                 "currency": "EUR"})))
+    await write_archive(store, "gen1", [ArchivedRecord(
+        stream="traffic", partition=0, offset=0, partition_key="k", ingress_partition=0,
+        record=txn)])
+    decided = make_decision(28)
+    decided = decided.model_copy(update={
+        "trigger": decided.trigger.model_copy(update={"event_id": txn["event_id"]}),
+        "outcome": DecisionOutcome.APPROVE})
+    rtdl = Rtdl()
+    rtdl.append(decided, make_outcome(decided))
+    await write_log(store, rtdl, log_id="fp.bus.rtdl.v1.e0")
+    base = make_label_assertion(28, kind=3, label_type="chargeback")
+    chargeback = LabelAssertion.model_validate(base.model_dump() | {
+        "label_id": "lbl_000000000028", "flow_id": "txn_000000000028", "card_id": None,
+        "account_id": None})
+    triage = LabelTriage()
+    triage.offer([chargeback])
+    assert (await triage.run(store, FlowDecisions())).opened == 1
+    case = await read_case(store, case_id_for_label(chargeback.run_id, "lbl_000000000028"))
+    assert case is not None
+    assert (case.opened.flow_id, case.opened.card_id, case.opened.amount_minor) == (
+        "txn_000000000028", None, 4200)

@@ -52,3 +52,13 @@ def test_watermark_records_are_neither_triggers_nor_other_events() -> None:
         coverage = check_decision_coverage([_event("a", run_id="ab" * 16), mark],
                                            [_decision("a", run_id="ab" * 16)], run_id=run_id)
         assert coverage.ok and coverage.triggers == 1
+
+
+def test_the_trigger_types_are_the_policys() -> None:
+    """Issue #15: an imported world's transactions trigger when the policy says so."""
+    traffic = [_event("a", "card_transaction"), _event("b", "card_transaction_label")]
+    rtdl = [_decision("a")]
+    assert check_decision_coverage(
+        traffic, rtdl, trigger_types=("auth_request", "card_transaction")).ok
+    default = check_decision_coverage(traffic, rtdl)
+    assert default.for_non_triggers == ("a",) and not default.ok

@@ -28,7 +28,7 @@ def test_bundle_fields_carry_the_model_digest_bands_and_lineage(result: FactoryR
     lineage = fields["lineage"]
     assert set(lineage) == {"manifest_digest", "code_version", "params", "metrics"}
     assert (lineage["manifest_digest"], lineage["code_version"]) == (DATASET_ID, "test-code")
-    assert lineage["params"]["train"]["seed"] == 20260101
+    assert lineage["params"]["train.seed"] == 20260101
     assert all(isinstance(v, float) and math.isfinite(v) for v in lineage["metrics"].values())
     assert lineage["metrics"]["candidate.roc_auc"] == result.metrics["candidate.roc_auc"]
     json.dumps(fields, allow_nan=False)  # plain JSON

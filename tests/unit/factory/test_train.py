@@ -36,7 +36,7 @@ def test_parquet_bytes_and_row_order_do_not_change_the_model(
 def test_other_parameters_give_another_model(table: pa.Table, result: FactoryResult) -> None:
     other = run(table, params=TrainParams(num_boost_round=50))
     assert other.model_text != result.model_text
-    assert other.bundle_fields["lineage"]["params"]["train"]["num_boost_round"] == 50
+    assert other.bundle_fields["lineage"]["params"]["train.num_boost_round"] == 50
 
 
 def test_the_test_part_is_strictly_later_than_the_training_part(table: pa.Table) -> None:

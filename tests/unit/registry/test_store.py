@@ -250,14 +250,15 @@ async def test_same_id_and_version_with_different_content_is_ambiguous(
 
 async def test_activation_fact_names_previous_and_new_bundle(registry: RegistryStore) -> None:
     ref = await registry.put_bundle(make_bundle())
-    activation = await registry.activate("auth", ref.digest.hex, at_utc=AT, reason="first")
+    activation = await registry.activate("auth", ref.digest.hex, at_utc=AT, reason="first",
+                                         actor="alice")
     rev = policy_rev_of("fraud_platform", "r1", {"a": 1})
     fact = activation_fact(activation, rev)
     assert fact.fact_type is FactType.BUNDLE_ACTIVATED
     assert (fact.scope, fact.to_value, fact.at_utc) == ("auth", ref.digest.hex, AT)
     assert fact.from_value == bootstrap_pair()[0].digest.hex
     assert fact.details == {"bundle_id": "test-scorecard", "version": 1, "seq": 1,
-                            "reason": "first"}
+                            "reason": "first", "actor": "alice"}
     assert activation_fact(activation, rev).fact_id == fact.fact_id
 
 

@@ -116,7 +116,8 @@ def test_progress_fraction_weighs_every_expected_step() -> None:
     t = tracker(planned=4)
     t.add_receipts([receipt(1), receipt(2)])  # 2 of 4 rows, 0 of 2 decisions
     assert t.progress().fraction == 2 / 6
-    assert "admitted 2/4  decided 0/2  outcomes 0/0  audited 0/0" in progress_line(t.progress())
+    assert "judged 2/4 (admit 2, duplicate 0, quarantine 0)  decided 0/2  outcomes 0/0  " \
+        "audited 0/0" in progress_line(t.progress())
 
 
 def test_stall_watch_fires_only_after_stall_s_without_change() -> None:
