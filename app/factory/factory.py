@@ -25,6 +25,7 @@ from app.factory.report import write_report
 from app.factory.train import (
     TrainParams,
     load_table,
+    out_of_fold_scores,
     predict,
     split_by_time,
     train_model,
@@ -45,7 +46,8 @@ class FactoryResult:
     evaluation: Evaluation
     bands: Bands
     train_band_rates: dict[str, float]
-    """Share of legitimate training rows at or above each band (cumulative)."""
+    """Share of legitimate training rows, scored out of fold, at or above each band
+    (cumulative): what the bands were picked on."""
     dataset_id: str
     features: tuple[str, ...]
     importance_gain: tuple[float, ...]
@@ -100,8 +102,8 @@ def train_and_evaluate(
     band_targets = band_targets or BandTargets()
     split = split_by_time(load_table(table), features, train_fraction)
     trained = train_model(split.x_train, split.y_train, split.features, params)
-    train_scores = predict(trained.model_text, split.x_train)
-    negatives = train_scores[split.y_train == 0]
+    oof = out_of_fold_scores(split.x_train, split.y_train, split.features, params)
+    negatives = oof[split.y_train == 0]  # honest scores: the bands hold on new traffic
     bands = pick_bands(negatives, band_targets)
     rates = band_rates(negatives, bands)
     test_scores = predict(trained.model_text, split.x_test)

@@ -175,7 +175,9 @@ def _check(table: pa.Table, features: list[str]) -> None:
 
 
 def split_by_time(table: pa.Table, features: list[str], train_fraction: float) -> SplitData:
-    """Sort by ``(ts_us, trigger_event_id)`` and split at ``train_fraction`` of the rows.
+    """Sort by ``(ts_us, trigger_event_id)`` and split at ``train_fraction`` of the event-time
+    span: rows before ``first + train_fraction * (last - first)`` train, the rest test ("train on
+    the first 80 % of event time"). A row at the boundary time tests.
 
     Raises:
         FactoryInputError: bad columns, or a part without rows, or a training part without both
@@ -192,10 +194,11 @@ def split_by_time(table: pa.Table, features: list[str], train_fraction: float) -
     labels = np.asarray(table.column("label").to_numpy(), dtype=np.int8)
     if not set(np.unique(labels).tolist()) <= {0, 1}:
         raise FactoryInputError("label must be 0 or 1")
-    cut = math.floor(train_fraction * n)
+    boundary = int(ts[0]) + math.ceil(train_fraction * (int(ts[-1]) - int(ts[0])))
+    cut = int(np.searchsorted(ts, boundary, side="left"))  # ties at the boundary go to test
     if cut >= n:
-        raise FactoryInputError(f"no test rows: {n} rows, train_fraction {train_fraction}")
-    cut = int(np.searchsorted(ts, ts[cut], side="left"))  # ties at the boundary go to test
+        raise FactoryInputError(f"no test rows: {n} rows over one event time, or "
+                                f"train_fraction {train_fraction} leaves none after it")
     if cut == 0:
         raise FactoryInputError("no training rows before the split boundary")
     y_train = labels[:cut]
@@ -245,3 +248,30 @@ def predict(model_text: bytes, x: Float64Array) -> Float64Array:
 
     booster = lgb.Booster(model_str=model_text.decode("utf-8"))
     return np.asarray(booster.predict(x), dtype=np.float64)
+
+
+OOF_FOLDS = 4
+"""Contiguous event-time blocks of the training part for :func:`out_of_fold_scores`."""
+
+
+def out_of_fold_scores(x: Float64Array, y: npt.NDArray[np.int8], features: tuple[str, ...],
+                       params: TrainParams, folds: int = OOF_FOLDS) -> Float64Array:
+    """Each training row scored by a model that did not see it: the training part cut into
+    ``folds`` contiguous time blocks, each block scored by a model trained on the others with the
+    same parameters. The bands are picked on these scores, because a model's scores on its own
+    training rows are optimistic (a band tuned on them lets more legitimate traffic through on
+    new data than its target). A block whose complement lacks a label is scored by the nearest
+    model that has both (the whole part, at worst)."""
+    n = len(y)
+    edges = [round(n * k / folds) for k in range(folds + 1)]
+    scores = np.full(n, np.nan, dtype=np.float64)
+    for k in range(folds):
+        lo, hi = edges[k], edges[k + 1]
+        if lo == hi:
+            continue
+        rest = np.r_[0:lo, hi:n]
+        if len(rest) == 0 or y[rest].min() == y[rest].max():
+            rest = np.arange(n)
+        model = train_model(x[rest], y[rest], features, params)
+        scores[lo:hi] = predict(model.model_text, x[lo:hi])
+    return scores

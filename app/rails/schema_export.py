@@ -40,6 +40,7 @@ from app.rails.label import LabelAssertion
 from app.rails.payloads import PAYLOAD_MODELS
 from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
+from app.rails.promotion import PromotionEvidence
 from app.rails.receipts import EbRef, IngestionReceipt, QuarantineRef
 from app.rails.run_facts import RunFactsView
 from app.rails.watermark import TrafficWatermark
@@ -117,6 +118,7 @@ EXPORTED: tuple[ExportedSchema, ...] = (
     ExportedSchema("case_evidence", "v1", CaseEvidence),
     ExportedSchema("dataset_manifest", "v1", DatasetManifest),
     ExportedSchema("model_bundle", "v1", ModelBundle),
+    ExportedSchema("promotion_evidence", "v1", PromotionEvidence),
 )
 """Every exported rails contract. Append new versions; never drop or edit a released one."""
 

@@ -99,3 +99,14 @@ def test_a_test_part_without_fraud_still_reports(tmp_path: Path) -> None:
     write_report(result, tmp_path)
     metrics = json.loads((tmp_path / METRICS_FILE).read_text())
     assert metrics["metrics"]["candidate.roc_auc"] is None
+
+
+def test_bands_picked_out_of_fold_hold_their_friction_on_later_traffic(
+        result: FactoryResult) -> None:
+    """The step-up band targets 4 % of legitimate rows (step-up + review + decline rates) on
+    out-of-fold training scores; on the later test rows it stays near that (scores of a
+    model's own training rows would have put it at ~6.7 % here)."""
+    point = result.evaluation.candidate_step_up_point
+    assert point is not None
+    assert abs(result.train_band_rates["step_up"] - 0.04) < 0.002
+    assert abs(point.friction - 0.04) < 0.015

@@ -39,25 +39,34 @@ def test_other_parameters_give_another_model(table: pa.Table, result: FactoryRes
     assert other.bundle_fields["lineage"]["params"]["train.num_boost_round"] == 50
 
 
-def test_the_test_part_is_strictly_later_than_the_training_part(table: pa.Table) -> None:
+def _train_rows(table: pa.Table, fraction: float) -> int:
+    """Rows before ``first + fraction * span`` of event time (brute force)."""
+    ts = np.sort(np.asarray(table.column("ts_us")))
+    return int((ts < ts[0] + math.ceil(fraction * (int(ts[-1]) - int(ts[0])))).sum())
+
+
+def test_the_split_is_by_event_time_and_the_test_part_is_strictly_later(
+        table: pa.Table) -> None:
     split = split_by_time(table, FEATURES, 0.8)
-    assert len(split.y_train) == 4_000 and len(split.y_test) == 1_000
+    train = _train_rows(table, 0.8)
+    assert 3_900 < train < 4_100  # evenly spread times: about 80 % of the rows too
+    assert (len(split.y_train), len(split.y_test)) == (train, 5_000 - train)
     assert split.ts_train.max() < split.ts_test.min() == split.boundary_ts_us
     assert (np.diff(split.ts_train) >= 0).all() and (np.diff(split.ts_test) >= 0).all()
 
 
 def test_the_result_reports_the_split(table: pa.Table, result: FactoryResult) -> None:
     ts = np.sort(np.asarray(table.column("ts_us")))
-    assert (result.train_rows, result.test_rows) == (4_000, 1_000)
-    assert result.split_ts_us == ts[4_000] and result.test_to_ts_us == ts[-1]
+    train = _train_rows(table, 0.8)
+    assert (result.train_rows, result.test_rows) == (train, 5_000 - train)
+    assert result.split_ts_us == ts[train] and result.test_to_ts_us == ts[-1]
     assert result.split_ts_utc.endswith("Z")
 
 
 def test_rows_sharing_the_boundary_time_all_go_to_the_test_part() -> None:
     table = make_table(100, seed=3)
-    ts = np.asarray(table.column("ts_us")).copy()
-    order = np.argsort(ts)
-    ts[order[78:83]] = ts[order[78]]  # rows 78..82 (by time) share one event time
+    ts = 1_700_000_000_000_000 + np.arange(100, dtype=np.int64) * 1_000_000  # one a second
+    ts[78:83] = ts[80]  # rows 78..82 share the time at 80 s; the boundary is at 79.2 s
     table = table.set_column(table.column_names.index("ts_us"), "ts_us",
                              pa.array(ts, type=pa.int64()))
     split = split_by_time(table, FEATURES, 0.8)
