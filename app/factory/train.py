@@ -57,15 +57,18 @@ class TrainParams:
     """Pinned hyper-parameters (lineage records them all).
 
     Defaults suit imbalanced fraud data: a binary objective without class re-weighting (so scores
-    stay probabilities for the bands), 300 rounds at learning rate 0.05, leaves of at least 50
-    rows, 90 % of features per tree, no bagging. ``early_stopping_rounds > 0`` carves the last
+    stay probabilities for the bands), 600 rounds at learning rate 0.03, leaves of at least 50
+    rows, 90 % of features per tree, no bagging. The rate and rounds were chosen on a validation
+    slice of the ULB data's *training* part (the last 20 % of it by time), never on its test part:
+    validation AP 0.771 against 0.760 for 300 rounds at 0.05 (``bench/`` has no tuning loop; the
+    numbers are in the README). ``early_stopping_rounds > 0`` carves the last
     ``validation_fraction`` of the *training* part (by time) as a validation slice, finds the best
     round count on it, then refits on the whole training part with that many rounds; the test
     part is never looked at.
     """
 
     objective: str = "binary"
-    learning_rate: float = 0.05
+    learning_rate: float = 0.03
     num_leaves: int = 31
     min_data_in_leaf: int = 50
     feature_fraction: float = 0.9
@@ -73,7 +76,7 @@ class TrainParams:
     bagging_freq: int = 0
     lambda_l2: float = 1.0
     max_bin: int = 255
-    num_boost_round: int = 300
+    num_boost_round: int = 600
     early_stopping_rounds: int = 0
     validation_fraction: float = 0.1
     seed: int = 20260101

@@ -13,6 +13,7 @@ import pytest
 
 from app.factory.factory import FactoryResult
 from app.factory.report import CHARTS, METRICS_FILE, REPORT_FILE, write_report
+from app.factory.train import TrainParams
 from tests.unit.factory.conftest import DATASET_ID, FEATURES, make_table, run
 
 
@@ -41,7 +42,7 @@ def test_the_model_text_is_lightgbm_text_and_scores_the_test_rows(result: Factor
     assert text.startswith("tree\n")
     assert "feature_names=card.count_1h card.amount_z device.age_days merchant.risk txn.<b>" in text
     booster = lightgbm.Booster(model_str=text)
-    assert booster.num_trees() == result.num_rounds == 300
+    assert booster.num_trees() == result.num_rounds == TrainParams().num_boost_round == 600
     split_rows = result.test_rows
     assert result.candidate_scores.shape == (split_rows,)
     assert ((result.candidate_scores > 0) & (result.candidate_scores < 1)).all()
