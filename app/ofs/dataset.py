@@ -9,6 +9,11 @@ create-only::
     ofs/datasets/<dataset_id>/data.parquet
     ofs/datasets/<dataset_id>/manifest.json     (written last: its presence means complete)
 
+A Parquet file larger than :data:`PART_BYTES` (the object store refuses objects over its limit,
+64 MiB by default; the full ULB table is ~67 MiB) is stored as consecutive byte ranges
+``data.parquet.000``, ``data.parquet.001``, ... of the same file; :func:`read_data` joins them
+and checks the manifest's ``content_digest`` either way.
+
 Rows. Every trigger the offline fold snapshots (``app.ofs.rebuild``: the traffic the run's
 decisions answer, under each decision's recorded posture), except those whose authorisation time
 + ``maturity_days`` is after ``label_as_of_utc`` (counted as ``excluded_immature``), ordered by
@@ -74,9 +79,22 @@ from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.timefmt import ts_to_epoch_micros
 
-__all__ = ["DATASETS_PREFIX", "DEFAULT_LABEL_DEFINITION", "RunInputs", "assemble_dataset",
-           "build_dataset", "code_version", "data_key", "dataset_schema", "flow_id_of",
-           "manifest_key", "read_manifest", "write_dataset"]
+__all__ = [
+    "DATASETS_PREFIX",
+    "DEFAULT_LABEL_DEFINITION",
+    "RunInputs",
+    "assemble_dataset",
+    "build_dataset",
+    "code_version",
+    "data_key",
+    "dataset_schema",
+    "flow_id_of",
+    "manifest_key",
+    "part_key",
+    "read_data",
+    "read_manifest",
+    "write_dataset",
+]
 
 DATASETS_PREFIX = "ofs/datasets"
 DAY_US = 86_400_000_000
@@ -90,8 +108,16 @@ _WRITER: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "use_d
 """Pinned Parquet writer options (the library defaults could move under us)."""
 
 
+PART_BYTES = 32 * 1024 * 1024
+"""A dataset's Parquet above this is stored in parts of this size (see the module doc)."""
+
+
 def data_key(dataset_id: str) -> str:
     return f"{DATASETS_PREFIX}/{dataset_id}/data.parquet"
+
+
+def part_key(dataset_id: str, n: int) -> str:
+    return f"{data_key(dataset_id)}.{n:03d}"
 
 
 def manifest_key(dataset_id: str) -> str:
@@ -329,9 +355,34 @@ async def write_dataset(store: ObjectStore, manifest: DatasetManifest, data: byt
     """
     key = manifest_key(manifest.dataset_id)
     existed = await store.exists(key)
-    await store.put(data_key(manifest.dataset_id), data)
+    if len(data) <= PART_BYTES:
+        await store.put(data_key(manifest.dataset_id), data)
+    else:
+        for n, start in enumerate(range(0, len(data), PART_BYTES)):
+            await store.put(part_key(manifest.dataset_id, n), data[start:start + PART_BYTES])
     await store.put(key, pretty_dumps(manifest.model_dump(mode="json")))
     return not existed
+
+
+async def read_data(store: ObjectStore, manifest: DatasetManifest) -> bytes:
+    """The dataset's Parquet bytes (one object, or its parts joined), checked against the
+    manifest's ``content_digest``.
+
+    Raises:
+        DatasetInputError: the bytes are missing or are not the ones the manifest names.
+    """
+    single = data_key(manifest.dataset_id)
+    if await store.exists(single):
+        data = await store.get(single)
+    else:
+        parts = []
+        while await store.exists(part_key(manifest.dataset_id, len(parts))):
+            parts.append(await store.get(part_key(manifest.dataset_id, len(parts))))
+        data = b"".join(parts)
+    if digest_bytes(data) != manifest.content_digest:
+        raise DatasetInputError(f"dataset {manifest.dataset_id}: the stored Parquet is missing "
+                                "or is not the bytes its manifest names")
+    return data
 
 
 async def read_manifest(store: ObjectStore, dataset_id: str) -> DatasetManifest | None:

@@ -253,3 +253,24 @@ async def test_written_create_only_manifest_last(store: ObjectStore) -> None:
     with pytest.raises(ObjectExistsError):
         await write_dataset(store, other, data)
     assert not await store.exists(manifest_key(other.dataset_id))
+
+
+async def test_a_dataset_over_the_part_size_is_stored_in_parts_and_read_back_checked(
+        store: ObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.ofs.dataset as dataset_module
+    from app.ofs.dataset import part_key, read_data
+    from app.ofs.errors import DatasetInputError
+
+    manifest, data = await build(store)
+    assert await write_dataset(store, manifest, data)
+    assert await read_data(store, manifest) == data  # one object
+    monkeypatch.setattr(dataset_module, "PART_BYTES", len(data) // 3 + 1)
+    parted = manifest.model_copy(update={"dataset_id": "f" * 64})
+    assert await write_dataset(store, parted, data)
+    assert not await store.exists(data_key(parted.dataset_id))
+    assert [await store.exists(part_key(parted.dataset_id, n)) for n in range(4)] == [
+        True, True, True, False]
+    assert await read_data(store, parted) == data
+    wrong = manifest.model_copy(update={"dataset_id": "a" * 64})  # no bytes stored under it
+    with pytest.raises(DatasetInputError):
+        await read_data(store, wrong)
