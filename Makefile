@@ -53,3 +53,14 @@ clean:
 .PHONY: ulb-data
 ulb-data: install
 	$(BIN)/python -m world_engine.importer.ulb_dataset .cache/datasets
+
+# The ULB learning loop (issue #15): import the whole table, stream every row through the
+# platform with the uncapped local profile (profiles/local-full.yaml), then fp learn (train on the
+# first 80 % of event time, test on the last 20 %). Long: ~285 k decisions on the embedded broker.
+.PHONY: ulb-learn
+ulb-learn: ulb-data
+	$(BIN)/fp --profile profiles/local-full.yaml learn --label ulb --bundle-id ulb-lgbm --world \
+	  "$$($(BIN)/fp --profile profiles/local-full.yaml world import --json --seed 42 \
+	      --input .cache/datasets/ulb_creditcard/creditcard.csv \
+	      --mapping world_engine/importer/mappings/ulb_creditcard.yaml | $(BIN)/python -c \
+	      'import json,sys; print(json.load(sys.stdin)["locator"])')"

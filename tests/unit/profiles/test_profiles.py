@@ -11,7 +11,7 @@ import yaml
 from app.profiles.loader import load_profile, repo_root
 from app.rails.errors import ProfileError
 
-PROFILES = ["local", "dev", "prod"]
+PROFILES = ["local", "local-full", "dev", "prod"]
 # The only policy knobs environments may differ in (documented in app/profiles/policy.py).
 TESTING_POSTURE_KNOBS = {"testing"}
 
