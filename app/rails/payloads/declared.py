@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -120,6 +120,49 @@ class DeclaredIssue:
 
 _CACHE: dict[tuple[str, str, str], type[BaseModel]] = {}
 
+_Spec = tuple[str, str, tuple[tuple[str, str, bool], ...]]
+"""What a generated model is made from: event type, schema version, (name, type, nullable)."""
+
+
+class DeclaredPayload(PayloadModel):
+    """Base of the generated payload models. They are made at run time, so pickle cannot find
+    them by name in another process (a restarted worker reading a hot-path fold snapshot): an
+    instance pickles as its spec and its values, and unpickling makes the model again."""
+
+    _spec: ClassVar[_Spec]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _restore, (type(self)._spec, self.model_dump())
+
+
+def _restore(spec: _Spec, values: dict[str, Any]) -> BaseModel:
+    return _model_for(*spec).model_validate(values)
+
+
+def _model_for(event_type: str, schema_version: str,
+               columns: tuple[tuple[str, str, bool], ...]) -> type[BaseModel]:
+    """The generated model of these columns (one per spec, cached; named in this module so a
+    reference to the class pickles within the process too)."""
+    declared = [{"name": n, "type": t, "nullable": nullable} for n, t, nullable in columns]
+    digest = sha256_hex(canonical_dumps({"event_type": event_type,
+                                         "schema_version": schema_version,
+                                         "columns": declared}))
+    key = (event_type, schema_version, digest)
+    model = _CACHE.get(key)
+    if model is None:
+        fields: dict[str, Any] = {}
+        for name, type_name, nullable in columns:
+            type_ = _python_type(type_name)
+            fields[name] = (type_ | None if nullable else type_, ...)
+        class_name = "Declared_" + "".join(p.title() for p in event_type.split("_")) + \
+            "_" + schema_version + "_" + digest[:12]
+        model = create_model(class_name, __base__=DeclaredPayload, **fields)
+        model._spec = (event_type, schema_version, columns)  # type: ignore[attr-defined]
+        model.__module__ = __name__
+        globals()[class_name] = model
+        _CACHE[key] = model
+    return model
+
 
 def contract_of(output: FactOutput) -> DeclaredContract:
     """The generated contract of a streamed output (its columns minus its time column).
@@ -138,17 +181,8 @@ def contract_of(output: FactOutput) -> DeclaredContract:
     digest = sha256_hex(canonical_dumps({"event_type": output.event_type,
                                          "schema_version": output.schema_version,
                                          "columns": declared}))
-    key = (output.event_type, output.schema_version, digest)
-    model = _CACHE.get(key)
-    if model is None:
-        fields: dict[str, Any] = {}
-        for c in columns:
-            type_ = _python_type(c.type)
-            fields[c.name] = (type_ | None if c.nullable else type_, ...)
-        name = "Declared_" + "".join(p.title() for p in output.event_type.split("_")) + \
-            "_" + output.schema_version + "_" + digest[:12]
-        model = create_model(name, __base__=PayloadModel, **fields)
-        _CACHE[key] = model
+    model = _model_for(output.event_type, output.schema_version,
+                       tuple((c.name, c.type, c.nullable) for c in columns))
     flow_field = "txn_id" if any(c.name == "txn_id" for c in columns) else None
     features: tuple[tuple[str, FeatureDtype], ...] = ()
     if output.role == "business_traffic":

@@ -102,3 +102,20 @@ def test_an_event_type_that_is_not_a_trigger_is_folded_but_not_decided(
     view, envelopes = imported
     policy = PROFILE.policy.decision.model_copy(update={"triggers": ("auth_request",)})
     assert _decisions(_run(view, envelopes, policy)) == []
+
+
+def test_a_fold_holding_imported_events_snapshots_and_restores(
+        imported: tuple[RunFactsView, list[CanonicalEnvelope]]) -> None:
+    """Fold snapshots pickle the pending events: an imported event's generated payload model
+    must survive it (the full ULB run fail-stopped on a PicklingError here)."""
+    from app.hotpath.fold_snapshot import dump_lane, load_lane
+
+    view, envelopes = imported
+    declared = declared_contracts(view, frozenset(PAYLOAD_MODELS))
+    hot, ctx = HotPath(PROFILE.policy.decision, PROFILE.policy_rev), context()
+    for offset, envelope in enumerate(envelopes):  # no watermark yet: every event is pending
+        hot.offer(dump_envelope(envelope), EbRef(topic=TOPIC, partition=0, offset=offset), ctx,
+                  run_known=lambda run: run == view.run_id,
+                  declared_of=lambda run: declared if run == view.run_id else {})
+    restored = load_lane(dump_lane(hot.lane(0)))
+    assert restored is not None and set(restored) == {view.run_id}

@@ -160,3 +160,23 @@ def test_hand_written_and_unstreamed_outputs_get_no_generated_contract() -> None
     assert declared_contracts(view(bad)) == {}
     with pytest.raises(ValueError, match="binary"):
         contract_of(bad)
+
+
+def test_a_generated_payload_pickles_into_a_process_that_never_made_its_model() -> None:
+    """The hot path's fold snapshots pickle pending payloads; a restarted worker unpickles them
+    before it has looked the run up (the full ULB run failed here: PicklingError)."""
+    import pickle
+
+    import app.rails.payloads.declared as declared
+
+    contract = contract_of(traffic_output())
+    payload = validate_declared(contract, good_row())
+    assert not isinstance(payload, DeclaredIssue)
+    data = pickle.dumps({"pending": [payload]})
+    name = contract.model.__name__
+    declared._CACHE.clear()  # a new process: no generated model, no module attribute
+    delattr(declared, name)
+    restored = pickle.loads(data)["pending"][0]  # the instance makes its model again
+    assert restored.model_dump() == payload.model_dump()
+    assert type(restored).__name__ == name and type(restored) is not type(payload)
+    assert pickle.loads(pickle.dumps(restored)) == restored
