@@ -91,20 +91,38 @@ def parse_segment_key(key: str) -> SegmentName | None:
                        int(match["first"]), int(match["last"]))
 
 
+SEGMENT_MAX_BYTES = 16 * 1024 * 1024
+"""A segment is cut before it would pass this size: a restore re-archives a whole run's records
+at once (the full ULB run: 110 MB in one partition), and the object store refuses objects over
+its limit (64 MiB by default)."""
+
+
 async def write_archive(store: ObjectStore, generation: str,
                         records: Iterable[ArchivedRecord]) -> list[str]:
-    """Write ``records`` as one segment per (run, stream, partition); returns the keys."""
+    """Write ``records`` as segments per (run, stream, partition), in offset order, each at most
+    :data:`SEGMENT_MAX_BYTES` (a single larger line still gets a segment of its own); returns
+    the keys."""
     groups: dict[tuple[str, ArchiveStream, int], list[ArchivedRecord]] = {}
     for record in records:
         groups.setdefault((record.run_id, record.stream, record.partition), []).append(record)
     keys = []
     for (run_id, stream, partition), items in sorted(groups.items()):
         items.sort(key=lambda r: r.offset)
-        body = b"".join(canonical_dumps(r.model_dump(mode="json")) + b"\n" for r in items)
-        key = segment_key(run_id, stream, partition, generation, items[0].offset,
-                          items[-1].offset, body)
-        await store.put(key, body)
-        keys.append(key)
+        lines = [canonical_dumps(r.model_dump(mode="json")) + b"\n" for r in items]
+        start = size = 0
+        for end in range(len(lines) + 1):
+            if end < len(lines) and (size + len(lines[end]) <= SEGMENT_MAX_BYTES
+                                     or end == start):
+                size += len(lines[end])
+                continue
+            body = b"".join(lines[start:end])
+            key = segment_key(run_id, stream, partition, generation, items[start].offset,
+                              items[end - 1].offset, body)
+            await store.put(key, body)
+            keys.append(key)
+            start, size = end, 0
+            if end < len(lines):
+                size = len(lines[end])
     return keys
 
 

@@ -147,3 +147,22 @@ async def test_read_run_returns_watermarks_at_their_offsets(store: LocalObjectSt
     assert [(r.offset, r.kind) for r in records] == [
         (0, "envelope"), (1, "watermark"), (2, "envelope"), (3, "watermark")]
     assert [r.offset for r in envelopes_only(records)] == [0, 2]
+
+
+async def test_a_large_batch_is_cut_into_segments_under_the_size_limit(
+        store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restore re-archives a whole run at once (the full ULB run: 110 MB in one partition,
+    over the store's 64 MiB limit): segments are cut, and read back as one log."""
+    import app.ig.archive as archive
+
+    batch = [_record(i, i) for i in range(10)]
+    line = len(canonical_dumps(batch[0].model_dump(mode="json"))) + 1
+    monkeypatch.setattr(archive, "SEGMENT_MAX_BYTES", 3 * line + 2)  # three lines a segment
+    keys = await write_archive(store, GEN, reversed(batch))
+    assert [(n.first_offset, n.last_offset) for n in map(parse_segment_key, keys)
+            if n is not None] == [(0, 2), (3, 5), (6, 8), (9, 9)]
+    assert all(size <= 3 * line + 2 for size in [len(await store.get(k)) for k in keys])
+    assert [r.offset for r in await read_from(store, "traffic", 0, GEN)] == list(range(10))
+    monkeypatch.setattr(archive, "SEGMENT_MAX_BYTES", line // 2)  # a line over the limit
+    keys = await write_archive(store, "fedcba9876543210", batch[:2])
+    assert len(keys) == 2  # still written, one segment each
