@@ -274,3 +274,25 @@ async def test_a_dataset_over_the_part_size_is_stored_in_parts_and_read_back_che
     wrong = manifest.model_copy(update={"dataset_id": "a" * 64})  # no bytes stored under it
     with pytest.raises(DatasetInputError):
         await read_data(store, wrong)
+
+
+async def test_same_manifest_same_dataset_digest_same_model_digest(tmp_path: Path) -> None:
+    """The loop's determinism end to end: the same runs and labels, stored twice, give the same
+    dataset id and bytes, and the model factory on them the same model text and digest."""
+    from app.factory import train_and_evaluate
+    from app.objectstore.local import LocalObjectStore
+    from app.rails.digests import digest_bytes
+    from tests.unit.ofs.stored import store_world
+
+    made = []
+    for n in (1, 2):
+        async with LocalObjectStore(tmp_path / f"objects-{n}") as store:
+            await store_world(store, LABELS)
+            manifest, data = await build(store)
+        result = train_and_evaluate(data, list(manifest.features), manifest.dataset_id,
+                                    train_fraction=0.6, bundle_id="chain", version=1,
+                                    scope="auth", code_version=manifest.code_version)
+        made.append((manifest.dataset_id, digest_bytes(data), result.model_text,
+                     result.bundle_fields["model_digest"]["hex"]))
+    assert made[0] == made[1]
+    assert made[0][3] == digest_bytes(made[0][2]).hex
