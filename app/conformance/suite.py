@@ -14,6 +14,7 @@ from app.conformance.evidence import RunEvidence
 from app.conformance.provenance import check_provenance
 from app.conformance.result import CheckResult, Findings
 from app.conformance.run_isolation import check_run_isolation
+from app.conformance.shadow_obedience import check_shadow_obedience
 
 __all__ = ["CHECKS", "check_exactly_one_decision", "run_checks"]
 
@@ -40,6 +41,7 @@ CHECKS: tuple[Callable[[RunEvidence], CheckResult], ...] = (
     check_as_of_safety,
     check_provenance,
     check_degrade_obedience,
+    check_shadow_obedience,
     check_action_outcomes,
     check_audit_lineage,
 )

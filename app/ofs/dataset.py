@@ -375,7 +375,7 @@ async def read_data(store: ObjectStore, manifest: DatasetManifest) -> bytes:
     if await store.exists(single):
         data = await store.get(single)
     else:
-        parts = []
+        parts: list[bytes] = []
         while await store.exists(part_key(manifest.dataset_id, len(parts))):
             parts.append(await store.get(part_key(manifest.dataset_id, len(parts))))
         data = b"".join(parts)

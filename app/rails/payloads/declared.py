@@ -157,7 +157,7 @@ def _model_for(event_type: str, schema_version: str,
         class_name = "Declared_" + "".join(p.title() for p in event_type.split("_")) + \
             "_" + schema_version + "_" + digest[:12]
         model = create_model(class_name, __base__=DeclaredPayload, **fields)
-        model._spec = (event_type, schema_version, columns)  # type: ignore[attr-defined]
+        model._spec = (event_type, schema_version, columns)
         model.__module__ = __name__
         globals()[class_name] = model
         _CACHE[key] = model

@@ -176,3 +176,46 @@ def test_watermark_records_on_the_traffic_log_are_not_events() -> None:
     assert sorted(with_marks.traffic_events()) == sorted(evidence.traffic_events())
     same = {name: (r.ok, r.examined) for name, r in verdicts(evidence).items()}
     assert {name: (r.ok, r.examined) for name, r in verdicts(with_marks).items()} == same
+
+
+def _shadowed(evidence: RunEvidence, *, skip: int | None = None) -> RunEvidence:
+    """Every decision (but ``skip``) with a SHADOW score that would have said DECLINE."""
+    rtdl = list(evidence.rtdl)
+    seen = 0
+    for n, record in enumerate(rtdl):
+        body = orjson.loads(record.value)
+        if body.get("record_type") != "decision":
+            continue
+        if seen != skip:
+            body["shadow"] = {"bundle": {**body["bundle"], "bundle_id": "trained-auth",
+                                         "digest": {"algo": "sha256", "hex": "c" * 64}},
+                              "score": 0.97, "outcome": "DECLINE",
+                              "reason_codes": ["MODEL_SCORE_DECLINE"]}
+        seen += 1
+        rtdl[n] = BusRecord(RTDL, 0, record.offset, None, canonical_dumps(body))
+    return RunEvidence(run_id=evidence.run_id, traffic=evidence.traffic, rtdl=rtdl,
+                       audit_topic=evidence.audit_topic, side_effects=evidence.side_effects,
+                       audit_records=evidence.audit_records)
+
+
+def test_a_shadow_scored_on_every_decision_and_acted_on_by_none_passes() -> None:
+    result = verdicts(_shadowed(build()))["shadow_obedience"]
+    assert result.ok and result.examined == 4, result.line()
+    assert verdicts(build())["shadow_obedience"].examined == 0  # no shadow: nothing to judge
+
+
+def test_a_shadow_acted_on_or_missing_is_caught() -> None:
+    acted = _rewrite(_shadowed(build()), 0, lambda d: d["intents"][0].update(
+        action_type="DECLINE_AUTH"))  # the shadow's band, not the decision's outcome
+    assert not verdicts(acted)["shadow_obedience"].ok
+    scoreless = _rewrite(_shadowed(build()), 0, lambda d: d["shadow"].update(score=None))
+    assert not verdicts(scoreless)["shadow_obedience"].ok
+    missing = verdicts(_shadowed(build(), skip=2))["shadow_obedience"]
+    assert not missing.ok and "the SHADOW was not scored" in missing.line()
+    fact = BusRecord("fp.bus.audit.v1", 0, 0, None, canonical_dumps(
+        {"record_type": "governance_fact", "fact_type": "SHADOW_CHANGED"}))
+    changed = _shadowed(build(), skip=2)
+    changed = RunEvidence(run_id=changed.run_id, traffic=changed.traffic, rtdl=changed.rtdl,
+                          audit_topic=[fact], side_effects=changed.side_effects,
+                          audit_records=changed.audit_records)
+    assert verdicts(changed)["shadow_obedience"].ok  # set mid-run: presence is not judged
