@@ -91,13 +91,21 @@ class FlowDecisions:
         self._runs: dict[str, _RunFlows] = {}
         self._audit = AuditIndex()
 
+    async def refresh(self, store: ObjectStore, run_ids: Iterable[str]) -> None:
+        """Read what is new in the runs' archives and in the audit log: once per triage round,
+        never per label (each is a listing: thousands of segments on a large run)."""
+        for run_id in sorted(set(run_ids)):
+            await self._flows(store, run_id)
+        await self._audit.poll(store)
+
     async def of(self, store: ObjectStore, run_id: str, flow_id: str) -> FlowDecision | None:
-        """The flow's decision (None: its authorisation or its audit record is not in yet)."""
-        flows = await self._flows(store, run_id)
-        auth = flows.auth.get(flow_id)
+        """The flow's decision as of the last :meth:`refresh` (None: its authorisation or its
+        audit record is not in yet)."""
+        flows = self._runs.get(run_id)
+        auth = None if flows is None else flows.auth.get(flow_id)
         if auth is None:
             return None
-        records = await self._audit.resolve(store, "event", auth[0])
+        records = await self._audit.resolve(store, "event", auth[0], poll=False)
         if not records:
             return None
         latest = records[0].decision  # latest first: a superseding chain wins
@@ -157,6 +165,7 @@ class LabelTriage:
     async def run(self, store: ObjectStore, decisions: FlowDecisions) -> Triaged:
         """Open the cases whose flow turned out approved; keep what cannot be told yet."""
         opened = dismissed = 0
+        await decisions.refresh(store, (run_id for run_id, _ in self.waiting))
         for key, assertion in sorted(self.waiting.items()):
             if await store.exists(event_key(case_id_for_label(*key), 1)):
                 del self.waiting[key]  # opened before a restart

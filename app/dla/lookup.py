@@ -76,9 +76,13 @@ class AuditIndex:
             self._known.add(key)
         return len(fresh)
 
-    async def resolve(self, store: ObjectStore, kind: IdKind, id_: str) -> list[AuditRecord]:
-        """Every record of ``kind`` id ``id_``, each chain latest first ([] when unknown)."""
-        await self.poll(store)
+    async def resolve(self, store: ObjectStore, kind: IdKind, id_: str, *,
+                      poll: bool = True) -> list[AuditRecord]:
+        """Every record of ``kind`` id ``id_``, each chain latest first ([] when unknown).
+        ``poll=False`` answers from the segments indexed so far (a caller resolving many ids
+        polls once first: every poll lists the audit log)."""
+        if poll:
+            await self.poll(store)
         records: list[AuditRecord] = []
         for key, line in self._where[kind].get(id_, ()):
             entry = (await self._segment(store, key)).entries[line - 1]
