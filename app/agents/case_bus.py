@@ -50,6 +50,7 @@ from app.runtime.partition_stage import (
     StageLogic,
     Taken,
 )
+from app.runtime.stage_agent import serve_stage
 from app.runtime.stage_snapshots import StageSnapshot
 from app.runtime.structured_log import log_event
 
@@ -155,13 +156,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                            log=BrokerPartitionLog(bootstrap_servers(ctx.profile), topic),
                            catch_up=True)
 
-    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode's stub refuses any receiver
-    async def _give_back(sender: Any, revoked: Any, **kwargs: Any) -> None:
-        await stage.revoke()  # after the publish in flight: its acks are in by then
-
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # as above
-    async def _assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
-        stage.assign(assigned)  # taken by the next tick or batch, outside the rebalance
+    serve_stage(app, stage, app.topic(topic, **raw), batch_max=BATCH_MAX,
+                within_s=BATCH_WITHIN_S)
 
     quiet_until = 0.0
 
@@ -181,12 +177,3 @@ def register(app: faust.App, ctx: AgentContext) -> None:
             await stage.visit(owed)
         except Exception as exc:
             fail_stop("case_bus", exc)
-
-    @app.agent(app.topic(topic, **raw), name="case_bus")
-    async def case_bus(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(  # type: ignore[attr-defined]  # not on StreamT
-                BATCH_MAX, within=BATCH_WITHIN_S):
-            try:
-                await stage.process(events)
-            except Exception as exc:
-                fail_stop("case_bus", exc)

@@ -38,6 +38,7 @@ from app.runtime.partition_stage import (
     StageLogic,
     Taken,
 )
+from app.runtime.stage_agent import serve_stage
 from app.runtime.stage_snapshots import StageSnapshot
 from app.runtime.structured_log import log_event
 
@@ -132,13 +133,8 @@ def register(app: faust.App, ctx: AgentContext) -> None:
                            log=BrokerPartitionLog(bootstrap_servers(ctx.profile), topic),
                            catch_up=True)
 
-    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode's stub refuses any receiver
-    async def _give_back(sender: Any, revoked: Any, **kwargs: Any) -> None:
-        await stage.revoke()  # after the batch in flight; buffered lines are written
-
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # as above
-    async def _assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
-        stage.assign(assigned)  # taken by the next tick or batch, outside the rebalance
+    serve_stage(app, stage, app.topic(topic, **raw), batch_max=BATCH_MAX,
+                within_s=BATCH_WITHIN_S)
 
     @app.timer(FLUSH_S)  # type: ignore[untyped-decorator]  # faust's
     async def _flush_tick() -> None:
@@ -146,12 +142,3 @@ def register(app: faust.App, ctx: AgentContext) -> None:
             await stage.visit(logic.tick)
         except Exception as exc:
             fail_stop("labels", exc)
-
-    @app.agent(app.topic(topic, **raw), name="labels")
-    async def labels(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(  # type: ignore[attr-defined]  # not on StreamT
-                BATCH_MAX, within=BATCH_WITHIN_S):
-            try:
-                await stage.process(events)
-            except Exception as exc:
-                fail_stop("labels", exc)
