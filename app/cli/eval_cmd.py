@@ -1,8 +1,11 @@
-"""``fp eval decisions``: score a finished run's decisions against its world's truth.
+"""``fp eval decisions`` / ``fp eval shadow``: score a finished run's decisions against its
+world's truth.
 
 Offline and by reference: the run's world comes from SR's ledger, truth is read only after its
-gate PASSes (``app.evaluation.truth``), and decisions are read back from ``fp.bus.rtdl.v1``. The
-run and its truth are checked before the broker is touched, so a wrong run id fails fast.
+gate PASSes (``app.evaluation.truth``). ``decisions`` reads decisions back from
+``fp.bus.rtdl.v1``; ``shadow`` reads them from DLA's audit log in the object store (the embedded
+broker is gone after a run) and each trigger's flow from IG's archive. The run and its truth are
+checked before anything else is read, so a wrong run id fails fast.
 """
 
 from __future__ import annotations
@@ -15,17 +18,32 @@ from typing import Any
 
 import orjson
 
+from app.dla.lookup import read_audit_records
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
-from app.evaluation.render import render_table
+from app.evaluation.render import _pct, _table, render_table
 from app.evaluation.scorecard_report import Evaluation, evaluate
+from app.evaluation.shadow_compare import (
+    ShadowComparison,
+    SideStats,
+    compare_shadow,
+    in_window,
+    rows_of_audit,
+)
 from app.evaluation.truth import truth_of_run
+from app.ig.archive import read_run
+from app.objectstore.base import ObjectStore
 from app.objectstore.config import S3ObjectStoreConfig, open_object_store
+from app.ofs.archive_source import audit_of_run
+from app.ofs.dataset import flow_id_of
 from app.profiles.loader import Profile, load_profile
 from app.rails.canonical_json import pretty_dumps
+from app.rails.errors import ContractError
+from app.rails.timefmt import ts_to_epoch_micros
 from app.runtime.bus_address import bootstrap_servers
 
-__all__ = ["RtdlSource", "decisions_of_run", "eval_run", "read_rtdl", "register"]
+__all__ = ["RtdlSource", "decisions_of_run", "eval_run", "flows_of_triggers", "read_rtdl",
+           "register", "render_shadow", "shadow_of_run", "shadow_summary_line"]
 
 RtdlSource = Callable[[Profile], Awaitable[list[bytes | None]]]
 """Record values of the profile's rtdl topic (the Kafka reader, or a test's recording)."""
@@ -98,6 +116,114 @@ def _decisions(args: argparse.Namespace) -> int:
     return 0
 
 
+async def flows_of_triggers(store: ObjectStore, run_id: str,
+                            event_ids: set[str]) -> dict[str, str]:
+    """Trigger event id -> flow id for ``event_ids``, from IG's archive of the run (what was
+    admitted; audit records carry no flow). Only the run's traffic is read."""
+    flows: dict[str, str] = {}
+    for records in (await read_run(store, run_id, "traffic")).values():
+        for record in records:
+            event_id = record.record.get("event_id")
+            if not record.is_watermark and event_id in event_ids:
+                flows[str(event_id)] = flow_id_of(record.record)
+    return flows
+
+
+async def shadow_of_run(profile: Profile, run_id: str, *, from_us: int | None = None,
+                        to_us: int | None = None) -> ShadowComparison:
+    """ACTIVE against SHADOW on ``run_id``'s audited decisions in ``[from_us, to_us)``.
+
+    Truth is checked first (a wrong run id fails before the audit log is listed); the archive
+    is read only when some decision in the window carries a shadow.
+
+    Raises:
+        RunNotEvaluableError, TruthGateError, TruthContentError: see ``app.evaluation.truth``.
+    """
+    config = profile.wiring.object_store
+    s3 = config if isinstance(config, S3ObjectStoreConfig) else None
+    async with open_object_store(config, base_dir=profile.base_dir) as store:
+        truth = await truth_of_run(store, run_id, s3=s3)
+        records = audit_of_run(await read_audit_records(store), run_id)
+        wanted = {r.decision.trigger_event_id for r in records if r.decision.shadow is not None
+                  and in_window(ts_to_epoch_micros(r.decision.trigger_ts_utc), from_us, to_us)}
+        flows = await flows_of_triggers(store, run_id, wanted) if wanted else {}
+    return compare_shadow(rows_of_audit(records, flows), truth, from_us=from_us, to_us=to_us,
+                          run_id=run_id)
+
+
+def _bundles(side: SideStats) -> str:
+    return "+".join(side.bundles) or "-"
+
+
+def shadow_summary_line(c: ShadowComparison) -> str:
+    """The comparison in one line: each side's catch and legitimate friction, and who wins."""
+    a, s = c.active, c.shadow
+    verdict = {"active_better": "ACTIVE catches more at equal or lower friction",
+               "shadow_better": "SHADOW catches more at equal or lower friction",
+               "no_winner": "neither catches more at equal or lower friction"}[c.verdict]
+    return (f"on {c.window_text()}: ACTIVE {_bundles(a)} catches {a.caught} of "
+            f"{a.fraud_decided} fraud/abuse ({_pct(a.recall)}) at "
+            f"{_pct(a.legit_friction_share)} legitimate friction; SHADOW {_bundles(s)} catches "
+            f"{s.caught} ({_pct(s.recall)}) at {_pct(s.legit_friction_share)}: {verdict}")
+
+
+def render_shadow(c: ShadowComparison) -> str:
+    """The comparison as text: both sides, per campaign, then the summary line."""
+    out = [f"ACTIVE vs SHADOW on run {c.run_id or '-'}, trigger event time {c.window_text()}",
+           f"decisions {c.decisions}: in window {c.in_window}, without a shadow {c.without_shadow} "
+           f"(left out), compared {c.compared}, unmatched to truth {c.unmatched}; same outcome "
+           f"on {c.agreed}", ""]
+    out += _table(["side", "bundle", "decided", "fraud+abuse caught", "of", "recall",
+                   "legit friction", "of", "share", "legit declined"],
+                  [[s.side, _bundles(s), s.decided, s.caught, s.fraud_decided, _pct(s.recall),
+                    s.legit_friction, s.legit_decided, _pct(s.legit_friction_share),
+                    s.legit_declined] for s in (c.active, c.shadow)], left=2)
+    rows = [[a.label, a.subtype, a.decided, a.caught, _pct(a.recall), s.caught, _pct(s.recall)]
+            for a, s in zip(c.active.campaigns, c.shadow.campaigns, strict=True)]
+    out += ["", *_table(["label", "subtype", "decided", "active caught", "active recall",
+                         "shadow caught", "shadow recall"], rows, left=2)]
+    if c.unmatched:
+        out.append(f"unmatched flow ids (first {len(c.unmatched_sample)}): "
+                   + ", ".join(c.unmatched_sample))
+    return "\n".join([*out, "", shadow_summary_line(c)]) + "\n"
+
+
+def _micros(flag: str, text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return ts_to_epoch_micros(text)
+    except (ContractError, ValueError):
+        raise _UsageError(f"{flag}: not a UTC timestamp like 2025-03-17T00:00:00.000000Z: "
+                          f"{text[:80]!r}") from None
+
+
+class _UsageError(Exception):
+    """A bad flag value: one line, exit 2."""
+
+
+def _shadow(args: argparse.Namespace) -> int:
+    try:
+        from_us, to_us = _micros("--from", args.from_ts), _micros("--to", args.to_ts)
+        if from_us is not None and to_us is not None and from_us >= to_us:
+            raise _UsageError("--from must be before --to")
+    except _UsageError as exc:
+        print(f"fp: error [USAGE]: {exc}", file=sys.stderr)
+        return 2
+    comparison = asyncio.run(shadow_of_run(load_profile(args.profile), args.run_id,
+                                           from_us=from_us, to_us=to_us))
+    if args.json:
+        sys.stdout.write(pretty_dumps(comparison.to_dict()).decode())
+    if comparison.compared == 0:
+        print(f"fp: error [NO_SHADOW]: none of the {comparison.in_window} audited decisions of "
+              f"run {args.run_id} on {comparison.window_text()} carries a shadow score (was a "
+              f"SHADOW bundle set for the scope during the run?)", file=sys.stderr)
+        return 1
+    if not args.json:
+        sys.stdout.write(render_shadow(comparison))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse
     parser = sub.add_parser("eval", help="evaluate a run's decisions against the world's truth")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -111,3 +237,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                            help="profile name or path (default: the global --profile)")
     decisions.add_argument("--json", action="store_true", help="print the scorecard as JSON")
     decisions.set_defaults(func=_decisions)
+    text = ("compare the ACTIVE bundle's decisions with the SHADOW bundle's would-be decisions "
+            "on the same audited decisions (DLA's audit log, IG's archive) against the world's "
+            "truth, on a window of trigger event time: fraud/abuse caught and legitimate "
+            "friction per side and per campaign")
+    shadow = actions.add_parser("shadow", help="ACTIVE vs SHADOW on one run's decisions",
+                                description=text)
+    shadow.add_argument("--run-id", required=True, help="SR's run id (32 hex, fp sr run)")
+    shadow.add_argument("--from", dest="from_ts", default=None, metavar="TS",
+                        help="window start, inclusive (e.g. 2025-03-17T00:00:00.000000Z; "
+                             "default: the first decision)")
+    shadow.add_argument("--to", dest="to_ts", default=None, metavar="TS",
+                        help="window end, exclusive (default: after the last decision)")
+    shadow.add_argument("--profile", default=argparse.SUPPRESS,
+                        help="profile name or path (default: the global --profile)")
+    shadow.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    shadow.set_defaults(func=_shadow)

@@ -75,8 +75,9 @@ async def _run(profile: Profile, request: LearnRequest, reports_dir: str | None)
     root = Path(reports_dir) if reports_dir else Path(profile.base_dir) / ".fp" / LEARN_REPORTS
     async with open_object_store(profile.wiring.object_store,
                                  base_dir=profile.base_dir) as store:
-        return await learn_from_runs(store, request, policy=profile.policy.decision,
-                                     policy_rev=profile.policy_rev, reports_root=root)
+        return await learn_from_runs(
+            store, request, policy=profile.policy.decision, policy_rev=profile.policy_rev,
+            reports_root=root, band_targets=profile.policy.learning.band_targets.targets())
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse

@@ -47,7 +47,8 @@ def check_shadow_obedience(evidence: RunEvidence) -> CheckResult:
         wanted = sorted(str(a) for a in ACTIONS_BY_OUTCOME[DecisionOutcome(decision["outcome"])])
         asked = sorted(i["action_type"] for i in decision["intents"])
         found.expect(asked == wanted, f"decision {did}: intents {asked} are not those of its "
-                     f"outcome {decision['outcome']} (shadow band {shadow.get('outcome')})")
+                     f"outcome {decision['outcome']} (the shadow's would-be outcome "
+                     f"{shadow.get('outcome')})")
         found.expect(bool(shadow.get("bundle")) and shadow.get("score") is not None,
                      f"decision {did}: a shadow without its bundle or score")
     if shadowed and not _shadow_changed(evidence):

@@ -8,10 +8,11 @@ policy's floor. Nothing here reads a clock: the record is a function of its inpu
 
 Whenever the ACTIVE bundle's turn comes (a posture that uses a model), the scope's SHADOW
 bundle, if the resolution has one, is scored on the same values and recorded as
-``DecisionRecord.shadow``. Its result feeds nothing else: the outcome, reason codes and
-intents are those of the same decision without a shadow (only an unusable shadow adds
-``SHADOW_UNAVAILABLE``). Any bundle kind scores through the one
-:class:`app.scoring.Scorer` interface.
+``DecisionRecord.shadow``, with the outcome the decision would have had with the shadow as ACTIVE
+(its band, then the same guardrails and incomplete-snapshot floor), so the two compare one to
+one against truth. Its result feeds nothing else: the outcome, reason codes and intents are those
+of the same decision without a shadow (only an unusable shadow adds ``SHADOW_UNAVAILABLE``). Any
+bundle kind scores through the one :class:`app.scoring.Scorer` interface.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from app.rails.policy_rev import PolicyRev
 from app.rails.posture import Posture
 from app.rails.reason_codes import ReasonCode
 from app.registry.resolver import Resolution
+from app.scoring.base import Scored
 
 __all__ = ["DecideInputs", "decide"]
 
@@ -72,6 +74,7 @@ def decide(inp: DecideInputs) -> DecisionRecord:
     score_value: float | None = None
     bundle_ref = None
     shadow: ShadowScore | None = None
+    seen: Scored | None = None  # the shadow's score, when the model's turn comes
     if inp.posture is Posture.FAIL_CLOSED:
         outcome = DecisionOutcome(inp.policy.fail_closed_outcome)
         reasons.append(ReasonCode.POSTURE_FAIL_CLOSED)
@@ -91,17 +94,20 @@ def decide(inp: DecideInputs) -> DecisionRecord:
                     reasons.append(ReasonCode.SCORE_BAND)
             if inp.resolution.shadow is not None:
                 seen = inp.resolution.shadow.scorer.score(values)
-                shadow = ShadowScore(bundle=inp.resolution.shadow.ref, score=seen.score,
-                                     outcome=DecisionOutcome(seen.outcome_band),
-                                     reason_codes=_unique(seen.reason_codes))
         guard_outcome, guard_codes = evaluate_guardrails(inp.policy.guardrails, values)
         if guard_outcome.friction > outcome.friction:
             reasons.append(ReasonCode.GUARDRAIL)
         reasons.extend(guard_codes)
         outcome = _stricter(outcome, guard_outcome)
+        floor = guard_outcome
         if not inp.snapshot.complete:
-            outcome = _stricter(outcome, DecisionOutcome(inp.policy.incomplete_snapshot_outcome))
+            floor = _stricter(floor, DecisionOutcome(inp.policy.incomplete_snapshot_outcome))
+            outcome = _stricter(outcome, floor)
             reasons.append(ReasonCode.SNAPSHOT_INCOMPLETE)
+        if seen is not None and inp.resolution.shadow is not None:
+            shadow = ShadowScore(bundle=inp.resolution.shadow.ref, score=seen.score,
+                                 outcome=_stricter(DecisionOutcome(seen.outcome_band), floor),
+                                 reason_codes=_unique(seen.reason_codes))
     return DecisionRecord(
         decision_id=decision_id,
         pins=inp.pins,

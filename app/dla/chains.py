@@ -155,7 +155,8 @@ def _audit_decision(decision: DecisionView, ref: EbRef) -> AuditDecision:
         outcome=decision.outcome, reason_codes=decision.reason_codes, score=decision.score,
         posture=decision.posture, bundle=decision.bundle,
         snapshot_hash=decision.snapshot.snapshot_hash,
-        graph_version=decision.snapshot.graph_version, policy_rev=decision.policy_rev)
+        graph_version=decision.snapshot.graph_version, policy_rev=decision.policy_rev,
+        shadow=decision.shadow)
 
 
 def audit_record_of(decision_id: str, pins: ContextPins, decision: AuditDecision,
@@ -209,7 +210,8 @@ def _decision_json(decision: DecisionView, ref: EbRef) -> dict[str, Any]:
         "bundle": None if decision.bundle is None else _small_json(decision.bundle),
         "snapshot_hash": decision.snapshot.snapshot_hash,
         "graph_version": decision.snapshot.graph_version,
-        "policy_rev": _small_json(decision.policy_rev)}
+        "policy_rev": _small_json(decision.policy_rev),
+        "shadow": None if decision.shadow is None else decision.shadow.model_dump(mode="json")}
 
 
 def _intent_json(outcome: ActionOutcome, ref: EbRef) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.df.policy import DecisionPolicy
-from app.factory import FactoryResult, train_and_evaluate, write_report
+from app.factory import BandTargets, FactoryResult, train_and_evaluate, write_report
 from app.ig.archive import envelopes_only, read_run
 from app.objectstore.base import ObjectStore
 from app.ofs.archive_source import parity_from_archive
@@ -119,8 +119,10 @@ async def _candidate(registry: RegistryStore, result: FactoryResult, bundle_id: 
 
 
 async def learn_from_runs(store: ObjectStore, request: LearnRequest, *, policy: DecisionPolicy,
-                          policy_rev: PolicyRev, reports_root: Path) -> Learned:
-    """Steps 1-5 of the module doc (the runs must have drained)."""
+                          policy_rev: PolicyRev, reports_root: Path,
+                          band_targets: BandTargets | None = None) -> Learned:
+    """Steps 1-5 of the module doc (the runs must have drained); the bands meet
+    ``band_targets`` (the profile's ``policy.learning.band_targets``; None: the factory's)."""
     as_of = request.label_as_of_utc or await end_of_runs(store, request.run_ids)
     manifest, data = await build_dataset(store, request.run_ids, as_of, request.maturity_days,
                                          request.label_definition, policy=policy,
@@ -136,7 +138,8 @@ async def learn_from_runs(store: ObjectStore, request: LearnRequest, *, policy: 
     incumbent, _activation = await registry.active(request.scope)
     result = train_and_evaluate(data, list(manifest.features), manifest.dataset_id,
                                 train_fraction=request.train_fraction,
-                                bundle_id=request.bundle_id, version=1, scope=request.scope,
+                                band_targets=band_targets, bundle_id=request.bundle_id,
+                                version=1, scope=request.scope,
                                 code_version=manifest.code_version)
     candidate = await _candidate(registry, result, request.bundle_id, request.scope)
     report_dir = reports_root / manifest.dataset_id[:16] / f"{candidate.bundle_id}-v" \

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.al.policy import ActionPolicy
 from app.df.policy import DecisionPolicy
 from app.dl.policy import DegradePolicy
+from app.learning.policy import LearningPolicy
 
 __all__ = ["IngestPolicy", "Policy", "StreamingPolicy", "TestingPosture"]
 
@@ -98,3 +99,4 @@ class Policy(BaseModel):
     decision: DecisionPolicy
     degrade: DegradePolicy
     action: ActionPolicy = ActionPolicy()
+    learning: LearningPolicy = LearningPolicy()

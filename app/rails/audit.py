@@ -22,7 +22,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.rails.action import OutcomeStatus
-from app.rails.decision import ActionType, BundleRef, DecisionOutcome, DecisionReason
+from app.rails.decision import (
+    ActionType,
+    BundleRef,
+    DecisionOutcome,
+    DecisionReason,
+    ShadowScore,
+)
 from app.rails.ids import Hex64
 from app.rails.pins import ContextPins
 from app.rails.policy_rev import PolicyRev
@@ -69,6 +75,9 @@ class AuditDecision(BaseModel):
     snapshot_hash: Hex64
     graph_version: Hex64 | None
     policy_rev: PolicyRev
+    shadow: ShadowScore | None = Field(
+        default=None, description="The SHADOW bundle's score and the outcome the decision would "
+        "have had with it ACTIVE, when one was set (recorded, never acted on).")
 
 
 class AuditRecord(BaseModel):

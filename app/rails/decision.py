@@ -162,7 +162,9 @@ class ShadowScore(BaseModel):
 
     bundle: BundleRef
     score: float = Field(allow_inf_nan=False)
-    outcome: DecisionOutcome = Field(description="The shadow's score band (not the decision's).")
+    outcome: DecisionOutcome = Field(
+        description="The outcome the decision would have had with the shadow ACTIVE: its score "
+        "band, then the same guardrails and incomplete-snapshot floor (not the decision's).")
     reason_codes: tuple[DecisionReason, ...]
 
 
