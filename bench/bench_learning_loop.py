@@ -55,6 +55,7 @@ def _run_id(output: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scale", default="tiny", help="world scale (tiny, small)")
     parser.add_argument("--fraud-rate", type=float, default=0.03)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fp-bench-learning-loop"))
     args = parser.parse_args()
@@ -63,7 +64,7 @@ def main() -> None:
     week3 = f"{START + dt.timedelta(days=14)}T00:00:00.000000Z"
 
     made = orjson.loads(_fp(profile, "world", "generate", "--seed", str(args.seed), "--scale",
-                            "tiny", "--days", "21", "--fraud-rate", str(args.fraud_rate),
+                            args.scale, "--days", "21", "--fraud-rate", str(args.fraud_rate),
                             "--json"))
     world = str(made["locator"])
     first = _fp(profile, "run", "start", "--world", world, "--label", "scorecard-active")
