@@ -26,9 +26,9 @@ START = dt.date(2025, 3, 3)  # the world engine's default first day
 
 
 def _profile(workdir: Path) -> Path:
-    """profiles/local.yaml with every store under ``workdir`` (a fresh, separate store)."""
-    text = (REPO / "profiles" / "local.yaml").read_text()
-    path = workdir / "profiles" / "local.yaml"
+    """profiles/local-full.yaml (no smoke cap) with every store under ``workdir`` (a fresh, separate store)."""
+    text = (REPO / "profiles" / "local-full.yaml").read_text()
+    path = workdir / "profiles" / "local-full.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.replace(" .fp/", f" {workdir}/.fp/"))
     return path
