@@ -5,7 +5,8 @@ ACTIVE; ``fp learn`` on the first two weeks with labels as known at the start of
 ``fp registry promote`` the candidate (the gate must pass); set the scorecard as SHADOW; stream
 the same world again as a new run; ``fp eval shadow`` on week 3: both bundles scored on the same
 decisions against the world's truth. Prints each command's summary and the week-3 comparison.
-Takes about 4 minutes on a 2-core box. ``python -m bench.bench_learning_loop [--seed N]``.
+Takes about 50 minutes on a 2-core box at the default small scale (each run ~20 minutes).
+``python -m bench.bench_learning_loop [--seed N] [--scale tiny|small]``.
 """
 
 from __future__ import annotations
@@ -25,12 +26,23 @@ REPO = Path(__file__).resolve().parents[1]
 START = dt.date(2025, 3, 3)  # the world engine's default first day
 
 
+DEFAULT_TARGETS = "step_up_rate: 0.03, review_rate: 0.008, decline_rate: 0.002"
+BUDGET = "step_up_rate: 0.017, review_rate: 0.006, decline_rate: 0.002"
+"""The friction budget the bench signs off: 2.5 % of legitimate traffic, under the scorecard's
+3.3 % (its run summary). Realised friction on new traffic runs above the target picked on
+training rows (those include fraud whose label has not arrived, and traffic drifts): a 3 % target
+gave 3.6 % on week 3."""
+
+
 def _profile(workdir: Path) -> Path:
-    """profiles/local-full.yaml (no smoke cap) with every store under ``workdir`` (a fresh, separate store)."""
+    """profiles/local-full.yaml (no smoke cap) with every store under ``workdir`` (a fresh store)
+    and the bench's friction budget (:data:`BUDGET`)."""
     text = (REPO / "profiles" / "local-full.yaml").read_text()
+    if DEFAULT_TARGETS not in text:
+        sys.exit("profiles/local-full.yaml's band targets changed: update the bench")
     path = workdir / "profiles" / "local-full.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text.replace(" .fp/", f" {workdir}/.fp/"))
+    path.write_text(text.replace(" .fp/", f" {workdir}/.fp/").replace(DEFAULT_TARGETS, BUDGET))
     return path
 
 
@@ -55,8 +67,9 @@ def _run_id(output: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--scale", default="tiny", help="world scale (tiny, small)")
+    parser.add_argument("--scale", default="small", help="world scale (tiny, small)")
     parser.add_argument("--fraud-rate", type=float, default=0.03)
+    parser.add_argument("--maturity-days", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/fp-bench-learning-loop"))
     args = parser.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
@@ -70,14 +83,18 @@ def main() -> None:
     first = _fp(profile, "run", "start", "--world", world, "--label", "scorecard-active")
     run_1 = _run_id(first)
     print(_section(first, "== Fraud caught"))
-    learned = _fp(profile, "learn", "--run-id", run_1, "--label-as-of", week3)
+    # Labels take days to arrive (the run summary's time to label: p50 ~4 days), and the ones
+    # that come first are the cases the scorecard itself opened: without a maturity window the
+    # held-out days grade the incumbent on its own homework.
+    learned = _fp(profile, "learn", "--run-id", run_1, "--label-as-of", week3,
+                  "--maturity-days", str(args.maturity_days))
     print(learned)
     ref = re.search(r"promote (\S+@\d+)", learned)
     if ref is None:
         sys.exit("fp learn printed no promote command")
     incumbent = _active(profile)
     _fp(profile, "registry", "promote", ref.group(1), "--scope", "auth", "--reason",
-        "bench: beat the scorecard on weeks 1-2's held-out days")
+        "bench: beats the scorecard on the mature held-out days of weeks 1-2")
     _fp(profile, "registry", "shadow", incumbent, "--scope", "auth", "--reason",
         "bench: the scorecard scored beside the promoted model")
     second = _fp(profile, "run", "start", "--world", world, "--label", "model-active")
