@@ -1,26 +1,30 @@
 """The learning loop on the real broker, scaled down (issue #15's synthetic done-when).
 
-A tiny world of three 2-day parts: the first run decides it with the scorecard ACTIVE; the loop
+A tiny world of three 1-day parts: the first run decides it with the scorecard ACTIVE; the loop
 learns on the first two parts with labels as known at the start of the third (the dataset holds
 nothing later); the candidate goes through ``fp registry promote``; the scorecard is set as
 SHADOW; a second run of the same world decides it with the candidate ACTIVE; and
 ``fp eval shadow`` compares both bundles on the third part, on the same decisions, against the
-world's truth. At this size the labels are too few for the comparison's verdict to mean anything
-(the full-size check, a small-scale 3-week world, is ``python -m bench.bench_learning_loop`` and
-its numbers are in the README), so this pins the loop's wiring and the comparison's fairness: the
-scorecard as SHADOW in the second run gives, trigger by trigger, exactly the outcome it gave as
-ACTIVE in the first.
+world's truth. At this size the labels are too few for a verdict to mean anything: the gate
+refuses the candidate (one held-out positive label; AP 0.02 against the scorecard's 0.07), so the
+test then activates it by hand (``fp registry activate``, the operator's ungated command) to run the
+second half. The full-size check (a small-scale 3-week world, where the gate passes and the model
+wins on week 3) is ``python -m bench.bench_learning_loop``, with its numbers in the README. This
+pins the loop's wiring and the comparison's fairness: the scorecard as SHADOW in the second run
+gives, trigger by trigger, exactly the score and outcome it gave as ACTIVE in the first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from app.cli.main import main as fp_main
@@ -39,9 +43,9 @@ from world_engine import WorldParams, generate_world
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 SEED = 7
-DAYS = 6
+DAYS = 3
 START = dt.date(2025, 3, 3)
-PART_3 = f"{START + dt.timedelta(days=4)}T00:00:00.000000Z"
+PART_3 = f"{START + dt.timedelta(days=2)}T00:00:00.000000Z"
 SCORECARD = "bootstrap-scorecard@2"
 
 
@@ -93,6 +97,9 @@ def loop(tmp_path_factory: pytest.TempPathFactory, embedded_broker: BrokerState,
     ref = f"{learned.candidate.bundle_id}@{learned.candidate.version}"
     promote_rc = fp_main(["--profile", str(path), "registry", "promote", ref, "--scope", "auth",
                           "--reason", "test: the loop's candidate", "--actor", "tests"])
+    if promote_rc == 1:  # refused on too few labels at this size: the operator's override
+        assert fp_main(["--profile", str(path), "registry", "activate", ref, "--scope", "auth",
+                        "--reason", "test: exercise the comparison", "--actor", "tests"]) == 0
     assert fp_main(["--profile", str(path), "registry", "shadow", SCORECARD, "--scope", "auth",
                     "--reason", "test: the scorecard beside it", "--actor", "tests"]) == 0
     after = start_run(profile, str(path), world, "baseline", log_dir=root / "logs2",
@@ -108,9 +115,6 @@ def test_the_dataset_holds_only_what_was_known_before_the_third_part(loop: Loop)
 
     async def rows() -> list[int]:
         async with LocalObjectStore(loop.objects) as store:
-            import io
-
-            import pyarrow.parquet as pq
             table = pq.read_table(io.BytesIO(await read_data(store, manifest)))
             return [int(t) for t in table.column("ts_us").to_pylist()]
 
@@ -152,9 +156,10 @@ def test_eval_shadow_compares_both_on_the_third_part(loop: Loop,
     second = _decisions(loop.objects, loop.after.run_id)
     in_part_3 = [d for d in second.values()
                  if ts_to_epoch_micros(d.trigger_ts_utc) >= ts_to_epoch_micros(PART_3)]
-    print(json.dumps(found, indent=1))
-    assert found["compared"] == len(in_part_3) > 0
+    assert found["decisions"]["compared"] == len(in_part_3) > 0
     assert found["shadow"]["bundles"] == [SCORECARD]
     candidate = loop.learned.candidate
-    expected = f"{candidate.bundle_id}@{candidate.version}" if loop.promote_rc == 0 else SCORECARD
-    assert found["active"]["bundles"] == [expected]
+    assert found["active"]["bundles"] == [f"{candidate.bundle_id}@{candidate.version}"]
+    for side in ("active", "shadow"):  # both sides over the same flows
+        assert found[side]["decided"] == found["decisions"]["compared"]
+    assert found["active"]["fraud_abuse"]["decided"] == found["shadow"]["fraud_abuse"]["decided"]
