@@ -21,11 +21,10 @@ import orjson
 from app.dla.lookup import read_audit_records
 from app.eb.read_back import read_topic
 from app.eb.topics import Topic, topic_name
-from app.evaluation.render import _pct, _table, render_table
+from app.evaluation.render import render_shadow, render_table
 from app.evaluation.scorecard_report import Evaluation, evaluate
 from app.evaluation.shadow_compare import (
     ShadowComparison,
-    SideStats,
     compare_shadow,
     in_window,
     rows_of_audit,
@@ -43,7 +42,7 @@ from app.rails.timefmt import ts_to_epoch_micros
 from app.runtime.bus_address import bootstrap_servers
 
 __all__ = ["RtdlSource", "decisions_of_run", "eval_run", "flows_of_triggers", "read_rtdl",
-           "register", "render_shadow", "shadow_of_run", "shadow_summary_line"]
+           "register", "shadow_of_run"]
 
 RtdlSource = Callable[[Profile], Awaitable[list[bytes | None]]]
 """Record values of the profile's rtdl topic (the Kafka reader, or a test's recording)."""
@@ -149,43 +148,6 @@ async def shadow_of_run(profile: Profile, run_id: str, *, from_us: int | None = 
         flows = await flows_of_triggers(store, run_id, wanted) if wanted else {}
     return compare_shadow(rows_of_audit(records, flows), truth, from_us=from_us, to_us=to_us,
                           run_id=run_id)
-
-
-def _bundles(side: SideStats) -> str:
-    return "+".join(side.bundles) or "-"
-
-
-def shadow_summary_line(c: ShadowComparison) -> str:
-    """The comparison in one line: each side's catch and legitimate friction, and who wins."""
-    a, s = c.active, c.shadow
-    verdict = {"active_better": "ACTIVE catches more at equal or lower friction",
-               "shadow_better": "SHADOW catches more at equal or lower friction",
-               "no_winner": "neither catches more at equal or lower friction"}[c.verdict]
-    return (f"on {c.window_text()}: ACTIVE {_bundles(a)} catches {a.caught} of "
-            f"{a.fraud_decided} fraud/abuse ({_pct(a.recall)}) at "
-            f"{_pct(a.legit_friction_share)} legitimate friction; SHADOW {_bundles(s)} catches "
-            f"{s.caught} ({_pct(s.recall)}) at {_pct(s.legit_friction_share)}: {verdict}")
-
-
-def render_shadow(c: ShadowComparison) -> str:
-    """The comparison as text: both sides, per campaign, then the summary line."""
-    out = [f"ACTIVE vs SHADOW on run {c.run_id or '-'}, trigger event time {c.window_text()}",
-           f"decisions {c.decisions}: in window {c.in_window}, without a shadow {c.without_shadow} "
-           f"(left out), compared {c.compared}, unmatched to truth {c.unmatched}; same outcome "
-           f"on {c.agreed}", ""]
-    out += _table(["side", "bundle", "decided", "fraud+abuse caught", "of", "recall",
-                   "legit friction", "of", "share", "legit declined"],
-                  [[s.side, _bundles(s), s.decided, s.caught, s.fraud_decided, _pct(s.recall),
-                    s.legit_friction, s.legit_decided, _pct(s.legit_friction_share),
-                    s.legit_declined] for s in (c.active, c.shadow)], left=2)
-    rows = [[a.label, a.subtype, a.decided, a.caught, _pct(a.recall), s.caught, _pct(s.recall)]
-            for a, s in zip(c.active.campaigns, c.shadow.campaigns, strict=True)]
-    out += ["", *_table(["label", "subtype", "decided", "active caught", "active recall",
-                         "shadow caught", "shadow recall"], rows, left=2)]
-    if c.unmatched:
-        out.append(f"unmatched flow ids (first {len(c.unmatched_sample)}): "
-                   + ", ".join(c.unmatched_sample))
-    return "\n".join([*out, "", shadow_summary_line(c)]) + "\n"
 
 
 def _micros(flag: str, text: str | None) -> int | None:

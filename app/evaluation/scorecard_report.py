@@ -22,7 +22,8 @@ from app.rails.decision import DecisionOutcome
 from app.rails.errors import ContractError
 from app.rails.posture import POSTURE_ORDER
 
-__all__ = ["OUTCOMES", "CampaignStats", "Evaluation", "LegitStats", "ScoreSummary", "evaluate"]
+__all__ = ["OUTCOMES", "CampaignStats", "Evaluation", "LegitStats", "ScoreSummary", "evaluate",
+           "group_order"]
 
 OUTCOMES: tuple[str, ...] = tuple(o.value for o in DecisionOutcome)
 """Outcomes from least to most friction."""
@@ -243,7 +244,7 @@ def _assemble(run_id: str | None, truth: Mapping[str, TruthRow], seen: set[str],
     in_truth = Counter((r.label, r.subtype) for r in truth.values())
     groups = sorted({k for k in in_truth if k[0] != "legit"}
                     | {(lab, sub) for lab, sub, _ in per_flow if lab != "legit"},
-                    key=_group_order)
+                    key=group_order)
 
     def count(label: str, subtype: str | None, outcome: str) -> int:
         return sum(n for (lab, sub, out), n in per_flow.items()
@@ -279,7 +280,8 @@ def _label_order(label: str) -> tuple[int, str]:
     return (TRUTH_LABELS.index(label) if label in TRUTH_LABELS else len(TRUTH_LABELS), label)
 
 
-def _group_order(group: tuple[str, str]) -> tuple[tuple[int, str], int, str]:
+def group_order(group: tuple[str, str]) -> tuple[tuple[int, str], int, str]:
+    """Sort key of a (label, subtype) group: label ladder, then the known subtype order."""
     label, subtype = group
     rank = _SUBTYPE_ORDER.index(subtype) if subtype in _SUBTYPE_ORDER else len(_SUBTYPE_ORDER)
     return _label_order(label), rank, subtype

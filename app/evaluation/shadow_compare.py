@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.evaluation.scorecard_report import _group_order
+from app.evaluation.scorecard_report import group_order
 from app.evaluation.truth import TruthRow
 from app.rails.audit import AuditRecord
 from app.rails.decision import BundleRef, DecisionOutcome, ShadowScore
@@ -255,7 +255,7 @@ def compare_shadow(rows: Iterable[CompareRow], truth: Mapping[str, TruthRow], *,
 def _side(side: Side, bundles: set[str], counts: Counter[tuple[Side, str, str, bool]],
           declined: int) -> SideStats:
     mine = {(lab, sub, friction): n for (s, lab, sub, friction), n in counts.items() if s == side}
-    groups = sorted({(lab, sub) for lab, sub, _ in mine if lab != "legit"}, key=_group_order)
+    groups = sorted({(lab, sub) for lab, sub, _ in mine if lab != "legit"}, key=group_order)
     campaigns = tuple(CampaignCatch(
         label=lab, subtype=sub, decided=mine.get((lab, sub, False), 0) + mine.get(
             (lab, sub, True), 0), caught=mine.get((lab, sub, True), 0)) for lab, sub in groups)
